@@ -1,0 +1,84 @@
+"""The built site in real headless Chromium (Debian's), served on a loopback port."""
+
+import re
+import sys
+import textwrap
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+SNIPPETS = Path(__file__).resolve().parents[2] / "snippets"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="session")
+def served_site(site, start_server):
+    def serve(port, directory):
+        return [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", "--directory", str(site), str(port)]
+
+    with start_server("site", serve) as server:
+        yield f"http://127.0.0.1:{server.port}/"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, served_site):
+    context = browser.new_context(base_url=served_site, permissions=["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    page.requests, page.errors = [], []
+    page.on("request", lambda request: page.requests.append(request.url))
+    page.on("console", lambda message: message.type == "error" and page.errors.append(message.text))
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    yield page
+    context.close()
+
+
+def section(relative: str, name: str) -> str:
+    text = (SNIPPETS / relative).read_text()
+    body = re.search(rf"--8<-- \[start:{name}\]\n(.*?)\n[^\n]*--8<-- \[end:{name}\]", text, re.DOTALL)[1]
+    return textwrap.dedent(body)
+
+
+def test_mermaid_renders_from_the_site_itself_and_nothing_leaves_loopback(page):
+    page.goto("./")
+    diagram = page.locator("div.mermaid").first
+    diagram.wait_for(state="attached", timeout=15_000)
+    # Until Mermaid has drawn into it, the div is empty and has no height.
+    page.wait_for_function("(r => r.width > 400 && r.height > 50)(document.querySelector('div.mermaid').getBoundingClientRect())")
+    assert any(url.endswith("/vendor/mermaid.min.js") for url in page.requests)
+    assert {urlsplit(url).hostname for url in page.requests} == {"127.0.0.1"}
+    assert page.errors == []
+
+
+def test_pages_without_a_diagram_do_not_load_mermaid(page):
+    page.goto("kafka/")
+    page.wait_for_load_state("networkidle")
+    assert not any("mermaid.min.js" in url for url in page.requests)
+    assert page.errors == []
+
+
+def test_copy_button_copies_exactly_the_snippet_section(page):
+    page.goto("traffic-control/rate-limiting/token-bucket/")
+    block = page.locator(".highlight", has_text="class TokenBucket").first
+    block.hover()
+    block.locator("button[data-md-type=copy]").click()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied == section("rate_limiting/token_bucket.py", "limiter")
+
+
+def test_dark_mode_toggle_switches_the_palette(page):
+    page.goto("./")
+    scheme = lambda: page.evaluate("document.body.getAttribute('data-md-color-scheme')")  # noqa: E731
+    before = scheme()
+    page.locator("label.md-header__button[for^='__palette']:visible").first.click()
+    assert {before, scheme()} == {"default", "slate"}

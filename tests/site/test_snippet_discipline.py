@@ -1,0 +1,93 @@
+"""The rules that keep every copyable line of code on the site proven."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCS, SNIPPETS, TESTS = ROOT / "docs", ROOT / "snippets", ROOT / "tests"
+EMBED = re.compile(r'--8<--\s+"([^":]+)')
+FENCE = re.compile(r"^\s*(`{3,}|~{3,})\s*([\w+-]*)")
+RUNNABLE = {"python", "py", "python3", "py3", "pycon", "sql", "postgresql", "psql", "plpgsql", "sqlite", "mysql"}
+MAX_INLINE_LINES = 3
+
+
+def snippet_files() -> list[str]:
+    return sorted(
+        path.relative_to(SNIPPETS).as_posix()
+        for path in SNIPPETS.rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    )
+
+
+def pages() -> list[Path]:
+    return sorted(path for path in DOCS.rglob("*.md") if "includes" not in path.relative_to(DOCS).parts)
+
+
+def embedded() -> set[str]:
+    return {target for page in pages() for target in EMBED.findall(page.read_text())}
+
+
+def test_there_are_snippets_to_check():
+    assert snippet_files()
+
+
+@pytest.mark.parametrize("snippet", snippet_files())
+def test_every_snippet_is_embedded_by_a_page(snippet):
+    assert snippet in embedded(), f"snippets/{snippet} is on no page"
+
+
+@pytest.mark.parametrize("snippet", snippet_files())
+def test_every_snippet_has_a_mirror_test_that_names_it(snippet):
+    path = Path(snippet)
+    test = TESTS / path.parent / f"test_{path.stem}.py"
+    assert test.is_file(), f"snippets/{snippet} needs {test.relative_to(ROOT)}"
+    source = test.read_text()
+    named = path.name in source or re.search(rf"\bimport\b.*\b{path.stem}\b|\b{path.stem}\b.*\bimport\b", source)
+    assert named, f"{test.relative_to(ROOT)} never names {path.name}"
+
+
+def inline_runnable_blocks(markdown: str):
+    """(language, line number, length) of each fenced python/sql block written in the page itself."""
+    fence = None
+    for number, line in enumerate(markdown.splitlines(), start=1):
+        match = FENCE.match(line)
+        if fence is None:
+            if match and match[2]:
+                fence, language, start, length = match[1], match[2].lower(), number, 0
+            elif match:
+                fence, language, start, length = match[1], "", number, 0
+            continue
+        if match and match[1][0] == fence[0] and len(match[1]) >= len(fence) and not match[2]:
+            if language in RUNNABLE and length:
+                yield language, start, length
+            fence = None
+        elif not EMBED.search(line) and line.strip():
+            length += 1
+
+
+@pytest.mark.parametrize("page", pages(), ids=lambda page: page.relative_to(DOCS).as_posix())
+def test_pages_write_no_runnable_code_inline(page):
+    too_long = [block for block in inline_runnable_blocks(page.read_text()) if block[2] > MAX_INLINE_LINES]
+    assert not too_long, f"move these blocks to snippets/: {too_long}"
+
+
+def test_the_inline_code_rule_catches_a_long_block():
+    page = "Text\n\n```python\nimport os\nprint(1)\nprint(2)\nprint(3)\n```\n\n```sql\n--8<-- \"sql/x.sql\"\n```\n"
+    assert list(inline_runnable_blocks(page)) == [("python", 3, 4)]
+
+
+def test_every_embedded_snippet_is_captioned_on_its_page(site):
+    for page in pages():
+        targets = set(EMBED.findall(page.read_text())) & set(snippet_files())
+        if not targets:
+            continue
+        built = site / page.relative_to(DOCS).with_suffix("") / "index.html"
+        if page.name == "index.md":
+            built = site / page.relative_to(DOCS).parent / "index.html"
+        html = built.read_text()
+        captions = re.findall(r'<p class="snippet-caption">(.*?)</p>', html, re.DOTALL)
+        for target in targets:
+            test = f"tests/{Path(target).parent.as_posix()}/test_{Path(target).stem}.py"
+            assert any(f"/snippets/{target}" in c and f"/{test}" in c for c in captions), (page, target)
