@@ -9,7 +9,7 @@ SYSTEM_PACKAGES := /usr/bin/chromium=chromium
 .PHONY: serve build test system-packages
 
 serve: $(VENV)/.site
-	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
+	SITE_URL=http://127.0.0.1:8000/ $(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
 
 build: $(VENV)/.site
 	$(BIN)/mkdocs build --strict

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from mkdocs.exceptions import PluginError
 
-FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})")
+FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})\s*(?P<language>[\w+-]*)")
 DIRECTIVE = re.compile(r'^\s*-{1,}8<-{1,}\s+"(?P<target>[^"]+)"\s*$')
 SECTION = re.compile(r"--8<-- \[(?P<edge>start|end):(?P<name>[\w-]+)\]")
 
@@ -59,24 +59,37 @@ def caption(target: str, blob_url: str) -> str:
     )
 
 
-def captioned(markdown: str, blob_url: str) -> str:
-    out, open_fence, targets = [], None, []
-    for line in markdown.splitlines():
-        out.append(line)
+def fenced_blocks(lines: list[str]):
+    """(opening index, closing index, indent, language) of each fenced code block in `lines`."""
+    opening = None
+    for index, line in enumerate(lines):
         match = FENCE.match(line)
-        if open_fence is None:
-            if match:
-                open_fence, targets = match, []
+        if not match:
             continue
-        directive = DIRECTIVE.match(line)
-        if directive:
-            targets.append(directive["target"])
-        elif match and match["fence"][0] == open_fence["fence"][0] and len(match["fence"]) >= len(open_fence["fence"]):
-            links = [text for text in (caption(t, blob_url) for t in targets) if text]
-            if links:
-                indent = open_fence["indent"]
-                out += ["", *(f"{indent}{text}<br>" for text in links[:-1]), f"{indent}{links[-1]}", f"{indent}{{ .snippet-caption }}", ""]
-            open_fence = None
+        if opening is None:
+            opening = index, match
+        elif (
+            not match["language"]
+            and match["fence"][0] == opening[1]["fence"][0]
+            and len(match["fence"]) >= len(opening[1]["fence"])
+        ):
+            start, fence = opening
+            yield start, index, fence["indent"], fence["language"].lower()
+            opening = None
+
+
+def captioned(markdown: str, blob_url: str) -> str:
+    lines = markdown.splitlines()
+    after = {}
+    for start, end, indent, _ in fenced_blocks(lines):
+        targets = [match["target"] for line in lines[start + 1 : end] if (match := DIRECTIVE.match(line))]
+        links = [text for text in (caption(target, blob_url) for target in targets) if text]
+        if links:
+            body = [f"{indent}{text}<br>" for text in links[:-1]] + [f"{indent}{links[-1]}"]
+            after[end] = ["", *body, f"{indent}{{ .snippet-caption }}", ""]
+    out = []
+    for index, line in enumerate(lines):
+        out += [line, *after.get(index, [])]
     return "\n".join(out) + "\n"
 
 

@@ -5,8 +5,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
+from snippet_captions import ROOT
 
 
 @pytest.fixture(scope="session")

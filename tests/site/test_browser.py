@@ -1,15 +1,13 @@
 """The built site in real headless Chromium (Debian's), served on a loopback port."""
 
-import re
 import sys
 import textwrap
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import sync_playwright
+from snippet_captions import SNIPPETS, section_lines
 
-SNIPPETS = Path(__file__).resolve().parents[2] / "snippets"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
 
@@ -44,9 +42,9 @@ def page(browser, served_site):
 
 
 def section(relative: str, name: str) -> str:
-    text = (SNIPPETS / relative).read_text()
-    body = re.search(rf"--8<-- \[start:{name}\]\n(.*?)\n[^\n]*--8<-- \[end:{name}\]", text, re.DOTALL)[1]
-    return textwrap.dedent(body)
+    source = SNIPPETS / relative
+    first, last = section_lines(source, name)
+    return textwrap.dedent("\n".join(source.read_text().splitlines()[first - 1 : last]))
 
 
 def test_mermaid_renders_from_the_site_itself_and_nothing_leaves_loopback(page):
@@ -82,3 +80,20 @@ def test_dark_mode_toggle_switches_the_palette(page):
     before = scheme()
     page.locator("label.md-header__button[for^='__palette']:visible").first.click()
     assert {before, scheme()} == {"default", "slate"}
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("token bucket", "traffic-control/rate-limiting/token-bucket/"),
+        ("429", "traffic-control/rate-limiting/token-bucket/"),
+        ("burst", "traffic-control/rate-limiting/token-bucket/"),
+    ],
+)
+def test_search_finds_the_concept_in_its_top_three_results(page, query, expected):
+    page.goto("./")
+    page.locator("input.md-search__input").click()
+    page.keyboard.type(query)  # typing, not fill(): search runs on key events
+    page.locator(".md-search-result__item").first.wait_for()
+    top = page.evaluate("[...document.querySelectorAll('.md-search-result__item > a')].slice(0, 3).map(a => a.href)")
+    assert any(expected in href for href in top), top

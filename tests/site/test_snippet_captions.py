@@ -1,13 +1,6 @@
-import importlib.util
-from pathlib import Path
-
 import pytest
+import snippet_captions
 from mkdocs.exceptions import PluginError
-
-HOOK = Path(__file__).resolve().parents[2] / "overrides" / "hooks" / "snippet_captions.py"
-spec = importlib.util.spec_from_file_location("snippet_captions", HOOK)
-snippet_captions = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(snippet_captions)
 
 BLOB = "https://example.org/repo/blob/main/"
 
@@ -53,3 +46,8 @@ def test_a_snippet_without_a_test_fails_the_build(tmp_path, monkeypatch):
 def test_an_unknown_section_fails_the_build():
     with pytest.raises(PluginError, match="no section named 'nope'"):
         snippet_captions.captioned('```python\n--8<-- "rate_limiting/token_bucket.py:nope"\n```\n', BLOB)
+
+
+def test_fences_nest_by_character_and_length_and_close_without_a_language():
+    lines = ["````markdown", "```python", "x = 1", "```", "````", "~~~sql", "select 1;", "~~~"]
+    assert list(snippet_captions.fenced_blocks(lines)) == [(0, 4, "", "markdown"), (5, 7, "", "sql")]

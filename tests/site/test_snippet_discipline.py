@@ -4,11 +4,10 @@ import re
 from pathlib import Path
 
 import pytest
+from snippet_captions import ROOT, SNIPPETS, fenced_blocks, snippet_test
 
-ROOT = Path(__file__).resolve().parents[2]
-DOCS, SNIPPETS, TESTS = ROOT / "docs", ROOT / "snippets", ROOT / "tests"
+DOCS = ROOT / "docs"
 EMBED = re.compile(r'--8<--\s+"([^":]+)')
-FENCE = re.compile(r"^\s*(`{3,}|~{3,})\s*([\w+-]*)")
 RUNNABLE = {"python", "py", "python3", "py3", "pycon", "sql", "postgresql", "psql", "plpgsql", "sqlite", "mysql"}
 MAX_INLINE_LINES = 3
 
@@ -40,8 +39,7 @@ def test_every_snippet_is_embedded_by_a_page(snippet):
 
 @pytest.mark.parametrize("snippet", snippet_files())
 def test_every_snippet_has_a_mirror_test_that_names_it(snippet):
-    path = Path(snippet)
-    test = TESTS / path.parent / f"test_{path.stem}.py"
+    path, test = Path(snippet), snippet_test(snippet)
     assert test.is_file(), f"snippets/{snippet} needs {test.relative_to(ROOT)}"
     source = test.read_text()
     named = path.name in source or re.search(rf"\bimport\b.*\b{path.stem}\b|\b{path.stem}\b.*\bimport\b", source)
@@ -50,21 +48,11 @@ def test_every_snippet_has_a_mirror_test_that_names_it(snippet):
 
 def inline_runnable_blocks(markdown: str):
     """(language, line number, length) of each fenced python/sql block written in the page itself."""
-    fence = None
-    for number, line in enumerate(markdown.splitlines(), start=1):
-        match = FENCE.match(line)
-        if fence is None:
-            if match and match[2]:
-                fence, language, start, length = match[1], match[2].lower(), number, 0
-            elif match:
-                fence, language, start, length = match[1], "", number, 0
-            continue
-        if match and match[1][0] == fence[0] and len(match[1]) >= len(fence) and not match[2]:
-            if language in RUNNABLE and length:
-                yield language, start, length
-            fence = None
-        elif not EMBED.search(line) and line.strip():
-            length += 1
+    lines = markdown.splitlines()
+    for start, end, _, language in fenced_blocks(lines):
+        length = sum(1 for line in lines[start + 1 : end] if line.strip() and not EMBED.search(line))
+        if language in RUNNABLE and length:
+            yield language, start + 1, length
 
 
 @pytest.mark.parametrize("page", pages(), ids=lambda page: page.relative_to(DOCS).as_posix())
@@ -89,5 +77,5 @@ def test_every_embedded_snippet_is_captioned_on_its_page(site):
         html = built.read_text()
         captions = re.findall(r'<p class="snippet-caption">(.*?)</p>', html, re.DOTALL)
         for target in targets:
-            test = f"tests/{Path(target).parent.as_posix()}/test_{Path(target).stem}.py"
+            test = snippet_test(target).relative_to(ROOT).as_posix()
             assert any(f"/snippets/{target}" in c and f"/{test}" in c for c in captions), (page, target)
