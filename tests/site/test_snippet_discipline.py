@@ -4,10 +4,9 @@ import re
 from pathlib import Path
 
 import pytest
-from snippet_captions import ROOT, SNIPPETS, fenced_blocks, snippet_test
+from snippet_captions import DIRECTIVE, ROOT, SNIPPETS, fenced_blocks, snippet_test
 
 DOCS = ROOT / "docs"
-EMBED = re.compile(r'--8<--\s+"([^":]+)')
 RUNNABLE = {"python", "py", "python3", "py3", "pycon", "sql", "postgresql", "psql", "plpgsql", "sqlite", "mysql"}
 MAX_INLINE_LINES = 3
 
@@ -24,8 +23,13 @@ def pages() -> list[Path]:
     return sorted(path for path in DOCS.rglob("*.md") if "includes" not in path.relative_to(DOCS).parts)
 
 
+def embedded_in(markdown: str) -> set[str]:
+    """The files a page embeds, without their section names."""
+    return {match["target"].partition(":")[0] for line in markdown.splitlines() if (match := DIRECTIVE.match(line))}
+
+
 def embedded() -> set[str]:
-    return {target for page in pages() for target in EMBED.findall(page.read_text())}
+    return {target for page in pages() for target in embedded_in(page.read_text())}
 
 
 def test_there_are_snippets_to_check():
@@ -50,7 +54,7 @@ def inline_runnable_blocks(markdown: str):
     """(language, line number, length) of each fenced python/sql block written in the page itself."""
     lines = markdown.splitlines()
     for start, end, _, language in fenced_blocks(lines):
-        length = sum(1 for line in lines[start + 1 : end] if line.strip() and not EMBED.search(line))
+        length = sum(1 for line in lines[start + 1 : end] if line.strip() and not DIRECTIVE.match(line))
         if language in RUNNABLE and length:
             yield language, start + 1, length
 
@@ -68,7 +72,7 @@ def test_the_inline_code_rule_catches_a_long_block():
 
 def test_every_embedded_snippet_is_captioned_on_its_page(site):
     for page in pages():
-        targets = set(EMBED.findall(page.read_text())) & set(snippet_files())
+        targets = embedded_in(page.read_text()) & set(snippet_files())
         if not targets:
             continue
         built = site / page.relative_to(DOCS).with_suffix("") / "index.html"
