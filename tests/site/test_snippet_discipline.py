@@ -7,7 +7,11 @@ import pytest
 from snippet_captions import DIRECTIVE, ROOT, SNIPPETS, fenced_blocks, snippet_test
 
 DOCS = ROOT / "docs"
-RUNNABLE = {"python", "py", "python3", "py3", "pycon", "sql", "postgresql", "psql", "plpgsql", "sqlite", "mysql"}
+RUNNABLE = {
+    *("python", "py", "python3", "py3", "pycon"),
+    *("sql", "postgresql", "psql", "plpgsql", "sqlite", "mysql"),
+    *("java", "kotlin", "scala", "javascript", "js", "typescript", "ts", "go", "csharp", "lua"),
+}
 MAX_INLINE_LINES = 3
 
 
@@ -51,7 +55,7 @@ def test_every_snippet_has_a_mirror_test_that_names_it(snippet):
 
 
 def inline_runnable_blocks(markdown: str):
-    """(language, line number, length) of each fenced python/sql block written in the page itself."""
+    """(language, line number, length) of each fenced block of program code written in the page itself."""
     lines = markdown.splitlines()
     for start, end, _, language in fenced_blocks(lines):
         length = sum(1 for line in lines[start + 1 : end] if line.strip() and not DIRECTIVE.match(line))
@@ -67,7 +71,8 @@ def test_pages_write_no_runnable_code_inline(page):
 
 def test_the_inline_code_rule_catches_a_long_block():
     page = "Text\n\n```python\nimport os\nprint(1)\nprint(2)\nprint(3)\n```\n\n```sql\n--8<-- \"sql/x.sql\"\n```\n"
-    assert list(inline_runnable_blocks(page)) == [("python", 3, 4)]
+    page += "\n```java\nconsumer.poll(timeout);\n```\n\n```properties\nacks=all\n```\n"
+    assert list(inline_runnable_blocks(page)) == [("python", 3, 4), ("java", 14, 1)]
 
 
 def test_every_embedded_snippet_is_captioned_on_its_page(site):
