@@ -6,7 +6,8 @@ from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import sync_playwright
-from snippet_captions import SNIPPETS, section_lines
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from snippet_captions import ROOT, SNIPPETS, section_lines
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -56,6 +57,35 @@ def test_mermaid_renders_from_the_site_itself_and_nothing_leaves_loopback(page):
     assert any(url.endswith("/vendor/mermaid.min.js") for url in page.requests)
     assert {urlsplit(url).hostname for url in page.requests} == {"127.0.0.1"}
     assert page.errors == []
+
+
+def pages_with_diagrams() -> list[str]:
+    """Site URLs, relative to its root, of every page with a Mermaid fence in its source."""
+    docs = ROOT / "docs"
+    urls = []
+    for source in sorted(docs.rglob("*.md")):
+        if "```mermaid" in source.read_text():
+            relative = source.relative_to(docs).with_suffix("")
+            urls.append((relative.parent if relative.name == "index" else relative).as_posix().removeprefix(".") + "/")
+    return [url.lstrip("/") for url in urls]
+
+
+def test_every_diagram_on_every_page_renders_without_errors(page):
+    urls = pages_with_diagrams()
+    assert len(urls) > 10
+    broken = []
+    for url in urls:
+        page.errors.clear()
+        page.goto(url)
+        try:
+            # Material swaps each <pre class="mermaid"> for a drawn <div>; a parse error leaves the <pre>.
+            page.wait_for_function("[...document.querySelectorAll('.mermaid')].every(d => d.tagName === 'DIV' && d.getBoundingClientRect().height > 20)", timeout=10_000)
+        except PlaywrightTimeout:
+            broken.append((url, page.errors[:1] or ["diagram not drawn"]))
+            continue
+        if page.errors:
+            broken.append((url, page.errors[:1]))
+    assert not broken
 
 
 def test_pages_without_a_diagram_do_not_load_mermaid(page):
