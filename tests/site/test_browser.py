@@ -7,7 +7,8 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
-from snippet_captions import ROOT, SNIPPETS, section_lines
+from doc_pages import site_path, source_pages
+from snippet_captions import SNIPPETS, section_lines
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -61,13 +62,7 @@ def test_mermaid_renders_from_the_site_itself_and_nothing_leaves_loopback(page):
 
 def pages_with_diagrams() -> list[str]:
     """Site URLs, relative to its root, of every page with a Mermaid fence in its source."""
-    docs = ROOT / "docs"
-    urls = []
-    for source in sorted(docs.rglob("*.md")):
-        if "```mermaid" in source.read_text():
-            relative = source.relative_to(docs).with_suffix("")
-            urls.append((relative.parent if relative.name == "index" else relative).as_posix().removeprefix(".") + "/")
-    return [url.lstrip("/") for url in urls]
+    return [site_path(page) for page in source_pages() if "```mermaid" in page.read_text()]
 
 
 def test_every_diagram_on_every_page_renders_without_errors(page):

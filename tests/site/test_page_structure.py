@@ -4,9 +4,9 @@ import re
 from pathlib import Path
 
 import pytest
-from snippet_captions import ROOT, fenced_blocks
+from doc_pages import DOCS, page_id, source_pages
+from snippet_captions import fenced_blocks
 
-DOCS = ROOT / "docs"
 QUESTIONS = DOCS / "questions"
 NOT_CONCEPTS = {"questions", "glossary", "labs", "includes"}
 LINK = re.compile(r"\[[^\]]+\]\((?P<target>[^)\s]+)\)")
@@ -16,19 +16,11 @@ OFFLINE_TOOLS = {"kafka-storage.sh", "kafka-server-start.sh", "kafka-server-stop
 
 
 def concept_pages() -> list[Path]:
-    return sorted(
-        path
-        for path in DOCS.rglob("*.md")
-        if path.name != "index.md" and not NOT_CONCEPTS & set(path.relative_to(DOCS).parts)
-    )
+    return [page for page in source_pages() if page.name != "index.md" and not NOT_CONCEPTS & set(page.relative_to(DOCS).parts)]
 
 
 def question_pages() -> list[Path]:
     return sorted(QUESTIONS.glob("*.md"))
-
-
-def page_id(path: Path) -> str:
-    return path.relative_to(DOCS).as_posix()
 
 
 def outside_fences(markdown: str) -> list[str]:

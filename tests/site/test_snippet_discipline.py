@@ -4,9 +4,9 @@ import re
 from pathlib import Path
 
 import pytest
+from doc_pages import page_id, site_path, source_pages
 from snippet_captions import DIRECTIVE, ROOT, SNIPPETS, fenced_blocks, snippet_test
 
-DOCS = ROOT / "docs"
 RUNNABLE = {
     *("python", "py", "python3", "py3", "pycon"),
     *("sql", "postgresql", "psql", "plpgsql", "sqlite", "mysql"),
@@ -23,17 +23,13 @@ def snippet_files() -> list[str]:
     )
 
 
-def pages() -> list[Path]:
-    return sorted(path for path in DOCS.rglob("*.md") if "includes" not in path.relative_to(DOCS).parts)
-
-
 def embedded_in(markdown: str) -> set[str]:
     """The files a page embeds, without their section names."""
     return {match["target"].partition(":")[0] for line in markdown.splitlines() if (match := DIRECTIVE.match(line))}
 
 
 def embedded() -> set[str]:
-    return {target for page in pages() for target in embedded_in(page.read_text())}
+    return {target for page in source_pages() for target in embedded_in(page.read_text())}
 
 
 def test_there_are_snippets_to_check():
@@ -63,7 +59,7 @@ def inline_runnable_blocks(markdown: str):
             yield language, start + 1, length
 
 
-@pytest.mark.parametrize("page", pages(), ids=lambda page: page.relative_to(DOCS).as_posix())
+@pytest.mark.parametrize("page", source_pages(), ids=page_id)
 def test_pages_write_no_runnable_code_inline(page):
     too_long = [block for block in inline_runnable_blocks(page.read_text()) if block[2] > MAX_INLINE_LINES]
     assert not too_long, f"move these blocks to snippets/: {too_long}"
@@ -76,14 +72,11 @@ def test_the_inline_code_rule_catches_a_long_block():
 
 
 def test_every_embedded_snippet_is_captioned_on_its_page(site):
-    for page in pages():
+    for page in source_pages():
         targets = embedded_in(page.read_text()) & set(snippet_files())
         if not targets:
             continue
-        built = site / page.relative_to(DOCS).with_suffix("") / "index.html"
-        if page.name == "index.md":
-            built = site / page.relative_to(DOCS).parent / "index.html"
-        html = built.read_text()
+        html = (site / site_path(page) / "index.html").read_text()
         captions = re.findall(r'<p class="snippet-caption">(.*?)</p>', html, re.DOTALL)
         for target in targets:
             test = snippet_test(target).relative_to(ROOT).as_posix()
