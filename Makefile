@@ -1,12 +1,12 @@
-# The README's two commands: `make serve` and `make test`. `make build` is a convenience.
+# The README's two commands: `make serve` and `make test`. `make build` and `make bench` are conveniences.
 VENV := .venv
 BIN := $(VENV)/bin
 export NO_MKDOCS_2_WARNING := 1
 
 # Debian packages that the tests start for real, as path=package.
-SYSTEM_PACKAGES := /usr/bin/chromium=chromium
+SYSTEM_PACKAGES := /usr/bin/chromium=chromium /usr/bin/redis-server=redis-server /usr/sbin/nginx=nginx
 
-.PHONY: serve build test system-packages
+.PHONY: serve build test bench system-packages
 
 serve: $(VENV)/.site
 	SITE_URL=http://127.0.0.1:8000/ $(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
@@ -16,6 +16,9 @@ build: $(VENV)/.site
 
 test: system-packages $(VENV)/.test
 	$(BIN)/pytest --cov --cov-report=term-missing
+
+bench: system-packages $(VENV)/.test
+	$(BIN)/python benchmarks/rate_limiters.py
 
 $(VENV)/.site: pyproject.toml
 	python3 -m venv $(VENV)

@@ -2,9 +2,11 @@
 
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -12,6 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+SNIPPETS = Path(__file__).parents[1] / "snippets"
 
 pytest_plugins = ["pytester"]
 
@@ -95,3 +102,60 @@ def _stop(process: subprocess.Popen) -> None:
 def start_server():
     """`running_server` for tests; fixtures for Redis, PostgreSQL, nginx and Kafka build on it."""
     return running_server
+
+
+@pytest.fixture(scope="session")
+def run_snippet():
+    """Run a snippet file as a program, the way the page's "Output" tab says, and return its stdout."""
+
+    def run(path: Path) -> str:
+        module = ".".join(path.relative_to(SNIPPETS).with_suffix("").parts)
+        env = {**os.environ, "PYTHONPATH": str(SNIPPETS)}
+        done = subprocess.run([sys.executable, "-m", module], capture_output=True, text=True, env=env, check=True)
+        return done.stdout
+
+    return run
+
+
+def redis_command(*flags: str, directory: Path | None = None) -> Callable[[int, Path], list[str]]:
+    """The command line for a throwaway redis-server; `directory`, if given, survives restarts."""
+
+    def command(port: int, scratch: Path) -> list[str]:
+        server = shutil.which("redis-server") or "/usr/bin/redis-server"
+        where = str(directory or scratch)
+        return [server, "--port", str(port), "--bind", "127.0.0.1", "--dir", where, "--save", "", "--appendonly", "no", *flags]
+
+    return command
+
+
+def redis_answers(port: int) -> bool:
+    # no retries: redis-py's default retry would sleep in backoff on every refused probe
+    probe = redis.Redis(port=port, socket_timeout=0.5, retry=Retry(NoBackoff(), 0))
+    with contextlib.suppress(redis.ConnectionError, redis.ResponseError):
+        return probe.ping()
+    return False
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    """A real Redis on a free loopback port for the whole session; tests flush what they use."""
+    with running_server("redis", redis_command(), ready=redis_answers) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def start_redis():
+    """`start_redis(*flags, directory=None)`: a Redis of the test's own, to stop, freeze or restart."""
+
+    def start(*flags: str, directory: Path | None = None):
+        return running_server("redis-private", redis_command(*flags, directory=directory), ready=redis_answers)
+
+    return start
+
+
+@pytest.fixture
+def redis_client(redis_server):
+    client = redis.Redis(port=redis_server.port, decode_responses=True)
+    client.flushall()
+    yield client
+    client.close()

@@ -5,22 +5,8 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
-
-@dataclass(frozen=True)
-class Decision:
-    allowed: bool
-    remaining: int  # whole tokens left after this decision
-    retry_after: float  # seconds until the same request could pass; 0.0 if allowed
-
-
-def _positive_finite(name: str, value: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a number, got {value!r}")
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
-    return float(value)
+from rate_limiting.decision import Decision, checked_cost, positive_finite
 
 
 class TokenBucket:
@@ -30,17 +16,15 @@ class TokenBucket:
         refill_rate: float,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.capacity = _positive_finite("capacity", capacity)
-        self.refill_rate = _positive_finite("refill_rate", refill_rate)
+        self.capacity = positive_finite("capacity", capacity)
+        self.refill_rate = positive_finite("refill_rate", refill_rate)
         self._clock = clock
         self._lock = threading.Lock()
         self._tokens = self.capacity
         self._updated = clock()
 
     def acquire(self, cost: float = 1) -> Decision:
-        cost = _positive_finite("cost", cost)
-        if cost > self.capacity:
-            raise ValueError(f"cost={cost} exceeds capacity={self.capacity}")
+        cost = checked_cost(cost, self.capacity)
         with self._lock:
             now = self._clock()
             if now > self._updated:  # a clock that steps back refills nothing

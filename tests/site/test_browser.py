@@ -111,7 +111,7 @@ def test_dark_mode_toggle_switches_the_palette(page):
     ("query", "expected"),
     [
         ("token bucket", "traffic-control/rate-limiting/token-bucket/"),
-        ("429", "traffic-control/rate-limiting/token-bucket/"),
+        ("429", "traffic-control/rate-limiting/http/"),
         ("burst", "traffic-control/rate-limiting/token-bucket/"),
     ],
 )
