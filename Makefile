@@ -4,7 +4,8 @@ BIN := $(VENV)/bin
 export NO_MKDOCS_2_WARNING := 1
 
 # Debian packages that the tests start for real, as path=package.
-SYSTEM_PACKAGES := /usr/bin/chromium=chromium /usr/bin/redis-server=redis-server /usr/sbin/nginx=nginx
+SYSTEM_PACKAGES := /usr/bin/chromium=chromium /usr/bin/redis-server=redis-server /usr/sbin/nginx=nginx \
+	/usr/bin/node=nodejs /usr/bin/npm=npm
 
 .PHONY: serve build test bench system-packages
 
@@ -15,10 +16,12 @@ build: $(VENV)/.site
 	$(BIN)/mkdocs build --strict
 
 test: system-packages $(VENV)/.test
-	$(BIN)/pytest --cov --cov-report=term-missing
+	# three workers on two cores: most tests wait on a server, not on the CPU
+	$(BIN)/pytest -n 3 --dist loadfile --cov --cov-report=term-missing
 
 bench: system-packages $(VENV)/.test
 	$(BIN)/python benchmarks/rate_limiters.py
+	$(BIN)/python benchmarks/kafka_clients.py
 
 $(VENV)/.site: pyproject.toml
 	python3 -m venv $(VENV)

@@ -1,6 +1,7 @@
 """Shared test machinery: real servers on free loopback ports, and no silent skips in CI."""
 
 import contextlib
+import importlib.resources
 import os
 import shutil
 import signal
@@ -15,6 +16,8 @@ from pathlib import Path
 
 import pytest
 import redis
+from confluent_kafka import KafkaException
+from confluent_kafka.admin import AdminClient
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
@@ -159,3 +162,35 @@ def redis_client(redis_server):
     client.flushall()
     yield client
     client.close()
+
+
+def kafka_command(port: int, directory: Path) -> list[str]:
+    """noida-db's Kafka service alone: the binary itself, since stopping its wrapper script leaves it running."""
+    binary = importlib.resources.files("noida_db") / "noida-db"
+    return [str(binary), "start", "--only", "kafka", "--host", "127.0.0.1", "--kafka-port", str(port), "--data-dir", str(directory)]
+
+
+def kafka_answers(bootstrap: str) -> bool:
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    with contextlib.suppress(KafkaException):
+        return bool(admin.list_topics(timeout=1).brokers)
+    return False
+
+
+def wait_for_kafka(bootstrap: str, timeout: float = 60.0) -> str:
+    deadline = time.monotonic() + timeout
+    while not kafka_answers(bootstrap):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no Kafka broker answers at KAFKA_BOOTSTRAP_SERVERS={bootstrap} after {timeout}s")
+        time.sleep(0.5)
+    return bootstrap
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap():
+    """bootstrap.servers: the user's KAFKA_BOOTSTRAP_SERVERS, or a noida-db broker started here."""
+    if configured := os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+        yield wait_for_kafka(configured)  # a container started a moment ago needs a few seconds
+        return
+    with running_server("kafka", kafka_command, ready=lambda port: kafka_answers(f"127.0.0.1:{port}")) as server:
+        yield f"127.0.0.1:{server.port}"
