@@ -101,7 +101,8 @@ def commit_every_batch(consumer: Consumer, count: int) -> None:
 def commit_async_then_sync(consumer: Consumer, count: int) -> None:
     for batch in batches(consumer, count):
         consumer.commit(message=batch[-1], asynchronous=True)
-    consumer.commit(asynchronous=False)
+    # explicit offsets: without them, librdkafka answers _NO_OFFSET when the async commits already stored all
+    consumer.commit(message=batch[-1], asynchronous=False)
 
 
 COMMIT_STRATEGIES: dict[str, Callable[[Consumer, int], None]] = {
