@@ -97,6 +97,9 @@ class Writer:
             self.producer.poll(0.001)
 
     def __enter__(self) -> "Writer":
+        self.producer.produce(self.topic, "v", "k")  # the mock cluster creates the topic on its first record
+        assert self.producer.flush(30) == 0
+        self.written = 1
         self.thread.start()
         return self
 
