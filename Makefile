@@ -5,7 +5,7 @@ export NO_MKDOCS_2_WARNING := 1
 
 # Debian packages that the tests start for real, as path=package.
 SYSTEM_PACKAGES := /usr/bin/chromium=chromium /usr/bin/redis-server=redis-server /usr/sbin/nginx=nginx \
-	/usr/bin/node=nodejs /usr/bin/npm=npm
+	/usr/bin/node=nodejs /usr/bin/npm=npm /usr/share/postgresql-common/pg_wrapper=postgresql
 
 .PHONY: serve build test bench system-packages
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import psycopg
 import redis
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient
@@ -194,3 +195,33 @@ def kafka_bootstrap():
         return
     with running_server("kafka", kafka_command, ready=lambda port: kafka_answers(f"127.0.0.1:{port}")) as server:
         yield f"127.0.0.1:{server.port}"
+
+
+def postgres_command(port: int, directory: Path) -> list[str]:
+    """initdb in `directory`, then PostgreSQL in the foreground on loopback; as nobody when run as root,
+    because PostgreSQL refuses to run as root."""
+    installed = list(Path("/usr/lib/postgresql").glob("*/bin/postgres"))
+    if not installed:
+        raise RuntimeError("no PostgreSQL server under /usr/lib/postgresql: install the Debian package postgresql")
+    binaries = max(installed, key=lambda path: int(path.parents[1].name)).parent
+    data = directory / "data"
+    script = (f"{binaries}/initdb -D {data} -U postgres --auth=trust -E UTF8 --no-sync >/dev/null && "
+              f"exec {binaries}/postgres -D {data} -p {port} -k {directory} -c listen_addresses=127.0.0.1 -c fsync=off")
+    if os.geteuid() != 0:
+        return ["sh", "-c", script]
+    shutil.chown(directory, "nobody", "nogroup")
+    return ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "sh", "-c", script]
+
+
+def postgres_answers(port: int) -> bool:
+    with contextlib.suppress(psycopg.OperationalError):
+        with psycopg.connect(host="127.0.0.1", port=port, user="postgres", dbname="postgres", connect_timeout=1):
+            return True
+    return False
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A real PostgreSQL on a free loopback port for the whole session, user postgres, no password."""
+    with running_server("postgres", postgres_command, ready=postgres_answers, timeout=60) as server:
+        yield server

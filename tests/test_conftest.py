@@ -3,6 +3,7 @@ import sys
 import urllib.request
 from pathlib import Path
 
+import psycopg
 import pytest
 
 CONFTEST = Path(__file__).with_name("conftest.py")
@@ -65,3 +66,13 @@ def test_a_skipped_test_fails_the_run_only_in_ci(pytester, monkeypatch, ci, expe
     pytester.makepyfile("import pytest\n\ndef test_needs_a_broker():\n    pytest.skip('no broker')\n")
     monkeypatch.setenv("CI", ci)
     assert pytester.runpytest_subprocess("-p", "no:cacheprovider").ret == expected
+
+
+def test_postgres_runs_on_loopback_from_its_own_temporary_directory(postgres_server):
+    with psycopg.connect(host="127.0.0.1", port=postgres_server.port, user="postgres", dbname="postgres") as db:
+        data_directory, = db.execute("SHOW data_directory").fetchone()
+        listening, = db.execute("SHOW listen_addresses").fetchone()
+        version, = db.execute("SHOW server_version_num").fetchone()
+    assert Path(data_directory).parent == postgres_server.directory
+    assert listening == "127.0.0.1"
+    assert int(version) >= 150000
