@@ -60,6 +60,7 @@ def running_server(
     command: Callable[[int, Path], list[str]],
     ready: Callable[[int], bool] = accepts_connections,
     timeout: float = 30.0,
+    stop_signal: signal.Signals = signal.SIGTERM,
 ) -> Iterator[Server]:
     """Start `command(port, directory)` on a free loopback port in a fresh temporary directory.
 
@@ -88,11 +89,11 @@ def running_server(
                 time.sleep(0.02)
             yield Server(port, directory, process)
         finally:
-            _stop(process)
+            _stop(process, stop_signal)
 
 
-def _stop(process: subprocess.Popen) -> None:
-    for sig, grace in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
+def _stop(process: subprocess.Popen, first: signal.Signals) -> None:
+    for sig, grace in ((first, 10), (signal.SIGKILL, 5)):
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, sig)
         try:
@@ -197,20 +198,45 @@ def kafka_bootstrap():
         yield f"127.0.0.1:{server.port}"
 
 
-def postgres_command(port: int, directory: Path) -> list[str]:
-    """initdb in `directory`, then PostgreSQL in the foreground on loopback; as nobody when run as root,
-    because PostgreSQL refuses to run as root."""
+FAST_SHUTDOWN = signal.SIGINT  # PostgreSQL's "fast" mode: disconnect clients and stop, instead of waiting for them
+
+
+def postgres_binaries() -> Path:
     installed = list(Path("/usr/lib/postgresql").glob("*/bin/postgres"))
     if not installed:
         raise RuntimeError("no PostgreSQL server under /usr/lib/postgresql: install the Debian package postgresql")
-    binaries = max(installed, key=lambda path: int(path.parents[1].name)).parent
-    data = directory / "data"
-    script = (f"{binaries}/initdb -D {data} -U postgres --auth=trust -E UTF8 --no-sync >/dev/null && "
-              f"exec {binaries}/postgres -D {data} -p {port} -k {directory} -c listen_addresses=127.0.0.1 -c fsync=off")
+    return max(installed, key=lambda path: int(path.parents[1].name)).parent
+
+
+def as_postgres_user(directory: Path, script: str) -> list[str]:
+    """Run a shell script as nobody when run as root, because PostgreSQL refuses to run as root."""
     if os.geteuid() != 0:
         return ["sh", "-c", script]
     shutil.chown(directory, "nobody", "nogroup")
     return ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "sh", "-c", script]
+
+
+def serve(binaries: Path, port: int, directory: Path) -> str:
+    return f"exec {binaries}/postgres -D {directory / 'data'} -p {port} -k {directory} -c listen_addresses=127.0.0.1 -c fsync=off"
+
+
+def postgres_command(port: int, directory: Path) -> list[str]:
+    """initdb in `directory`, then PostgreSQL in the foreground on loopback."""
+    binaries = postgres_binaries()
+    initdb = f"{binaries}/initdb -D {directory / 'data'} -U postgres --auth=trust -E UTF8 --no-sync >/dev/null"
+    return as_postgres_user(directory, f"{initdb} && {serve(binaries, port, directory)}")
+
+
+def standby_command(primary_port: int) -> Callable[[int, Path], list[str]]:
+    """A hot standby of the primary on `primary_port`: pg_basebackup -R, then streaming replication."""
+
+    def command(port: int, directory: Path) -> list[str]:
+        binaries = postgres_binaries()
+        backup = (f"{binaries}/pg_basebackup -h 127.0.0.1 -p {primary_port} -U postgres -D {directory / 'data'} "
+                  "-R -X stream --no-sync --checkpoint=fast")
+        return as_postgres_user(directory, f"{backup} && {serve(binaries, port, directory)}")
+
+    return command
 
 
 def postgres_answers(port: int) -> bool:
@@ -223,5 +249,16 @@ def postgres_answers(port: int) -> bool:
 @pytest.fixture(scope="session")
 def postgres_server():
     """A real PostgreSQL on a free loopback port for the whole session, user postgres, no password."""
-    with running_server("postgres", postgres_command, ready=postgres_answers, timeout=60) as server:
+    with running_server("postgres", postgres_command, ready=postgres_answers, timeout=60, stop_signal=FAST_SHUTDOWN) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def start_postgres():
+    """start_postgres() or start_postgres(standby_of=port): a PostgreSQL of the test's own, to stop or lag."""
+
+    def start(standby_of: int | None = None):
+        command = postgres_command if standby_of is None else standby_command(standby_of)
+        return running_server("postgres", command, ready=postgres_answers, timeout=60, stop_signal=FAST_SHUTDOWN)
+
+    return start
