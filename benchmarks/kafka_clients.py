@@ -32,7 +32,7 @@ from confluent_kafka.admin import AdminClient
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "snippets"), str(ROOT / "tests")]
 
-from conftest import kafka_answers, kafka_command, running_server, wait_for_kafka  # noqa: E402
+from conftest import kafka_broker  # noqa: E402
 from kafka.admin import create_topic  # noqa: E402
 
 OUTPUT = ROOT / "docs" / "includes" / "benchmarks"
@@ -150,15 +150,6 @@ def consume_rate(bootstrap: str, topic: str, strategy: Callable[[Consumer, int],
         consumer.close()
 
 
-@contextlib.contextmanager
-def broker() -> Iterator[str]:
-    if configured := os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
-        yield wait_for_kafka(configured)
-        return
-    with running_server("kafka-bench", kafka_command, ready=lambda port: kafka_answers(f"127.0.0.1:{port}")) as server:
-        yield f"127.0.0.1:{server.port}"
-
-
 def machine() -> str:
     cpu = platform.processor() or platform.machine()
     with contextlib.suppress(OSError):
@@ -189,7 +180,7 @@ def main() -> None:
                 ((linger, batch, compression) for linger in LINGERS for batch in BATCH_SIZES for compression in COMPRESSIONS)]
     produced: dict[ProducerSetting, list[float]] = {setting: [] for setting in settings}
     consumed: dict[str, list[float]] = {name: [] for name in COMMIT_STRATEGIES}
-    with broker() as bootstrap:
+    with kafka_broker() as bootstrap:
         admin = AdminClient({"bootstrap.servers": bootstrap})
         source = f"bench-commits-{uuid.uuid4().hex[:8]}"
         create_topic(admin, source, 1)

@@ -188,14 +188,20 @@ def wait_for_kafka(bootstrap: str, timeout: float = 60.0) -> str:
     return bootstrap
 
 
-@pytest.fixture(scope="session")
-def kafka_bootstrap():
+@contextlib.contextmanager
+def kafka_broker() -> Iterator[str]:
     """bootstrap.servers: the user's KAFKA_BOOTSTRAP_SERVERS, or a noida-db broker started here."""
     if configured := os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
         yield wait_for_kafka(configured)  # a container started a moment ago needs a few seconds
         return
     with running_server("kafka", kafka_command, ready=lambda port: kafka_answers(f"127.0.0.1:{port}")) as server:
         yield f"127.0.0.1:{server.port}"
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap():
+    with kafka_broker() as bootstrap:
+        yield bootstrap
 
 
 FAST_SHUTDOWN = signal.SIGINT  # PostgreSQL's "fast" mode: disconnect clients and stop, instead of waiting for them
