@@ -22,6 +22,7 @@ test: system-packages $(VENV)/.test
 bench: system-packages $(VENV)/.test
 	$(BIN)/python benchmarks/rate_limiters.py
 	$(BIN)/python benchmarks/kafka_clients.py
+	$(BIN)/python benchmarks/sql_queries.py
 
 $(VENV)/.site: pyproject.toml
 	python3 -m venv $(VENV)

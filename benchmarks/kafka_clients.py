@@ -11,11 +11,9 @@ docs/includes/benchmarks/kafka-producer.md and kafka-commits.md, which the tunin
 """
 
 import argparse
-import contextlib
 import datetime
 import json
 import os
-import platform
 import random
 import statistics
 import sys
@@ -34,6 +32,7 @@ sys.path[:0] = [str(ROOT / "snippets"), str(ROOT / "tests")]
 
 from conftest import kafka_broker  # noqa: E402
 from kafka.admin import create_topic  # noqa: E402
+from report import machine, write_tables  # noqa: E402
 
 OUTPUT = ROOT / "docs" / "includes" / "benchmarks"
 PARTITIONS = 3
@@ -150,13 +149,6 @@ def consume_rate(bootstrap: str, topic: str, strategy: Callable[[Consumer, int],
         consumer.close()
 
 
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    with contextlib.suppress(OSError):
-        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
-    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
-
-
 def broker_name() -> str:
     if os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
         return "the broker at KAFKA_BOOTSTRAP_SERVERS"
@@ -198,9 +190,8 @@ def main() -> None:
     footer = (f"Measured {datetime.date.today().isoformat()} on {machine()}, against {broker_name()}, with "
               f"confluent-kafka {confluent_kafka.version()} (librdkafka {confluent_kafka.libversion()[0]}). "
               f"Medians of {args.repeats} interleaved rounds. Produced by `benchmarks/kafka_clients.py`.")
-    args.output.mkdir(parents=True, exist_ok=True)
-    (args.output / "kafka-producer.md").write_text(producer_table(produced, args.records) + "\n" + footer + "\n")
-    (args.output / "kafka-commits.md").write_text(commit_table(consumed, args.commit_records) + "\n" + footer + "\n")
+    write_tables(args.output, {"kafka-producer.md": producer_table(produced, args.records),
+                               "kafka-commits.md": commit_table(consumed, args.commit_records)}, footer)
 
 
 def producer_table(produced: dict[ProducerSetting, list[float]], count: int) -> str:

@@ -10,8 +10,6 @@ table to docs/includes/benchmarks/rate-limiting.md, which the rate limiting over
 import argparse
 import datetime
 import itertools
-import os
-import platform
 import statistics
 import sys
 import threading
@@ -35,6 +33,7 @@ from rate_limiting.leaky_bucket import LeakyBucketMeter, LeakyBucketQueue  # noq
 from rate_limiting.sliding_window_counter import SlidingWindowCounter  # noqa: E402
 from rate_limiting.sliding_window_log import SlidingWindowLog  # noqa: E402
 from rate_limiting.token_bucket import TokenBucket  # noqa: E402
+from report import machine  # noqa: E402
 
 OUTPUT = ROOT / "docs" / "includes" / "benchmarks" / "rate-limiting.md"
 LIMIT, WINDOW = 1_000_000, 1  # generous, so that every variant measures its admitting path
@@ -145,14 +144,6 @@ def round_trips(decide: Callable[[], object], client: redis.Redis, decisions: in
     stats = client.info("commandstats")
     scripts = sum(stats.get(f"cmdstat_{name}", {}).get("calls", 0) for name in ("eval", "evalsha"))
     return sent / decisions, scripts / decisions
-
-
-def machine() -> str:
-    cpu = next(
-        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")),
-        platform.processor() or "unknown CPU",
-    )
-    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
 def main() -> None:

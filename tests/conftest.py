@@ -222,15 +222,18 @@ def as_postgres_user(directory: Path, script: str) -> list[str]:
     return ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "sh", "-c", script]
 
 
-def serve(binaries: Path, port: int, directory: Path) -> str:
-    return f"exec {binaries}/postgres -D {directory / 'data'} -p {port} -k {directory} -c listen_addresses=127.0.0.1 -c fsync=off"
+def serve(binaries: Path, port: int, directory: Path, durable: bool = False) -> str:
+    """The postgres command line; pg_stat_statements is preloaded, since it needs shared memory at start.
+    Tests run with fsync off, for speed; `durable` keeps PostgreSQL's default, fsync on."""
+    return (f"exec {binaries}/postgres -D {directory / 'data'} -p {port} -k {directory} -c listen_addresses=127.0.0.1"
+            f" -c fsync={'on' if durable else 'off'} -c shared_preload_libraries=pg_stat_statements")
 
 
-def postgres_command(port: int, directory: Path) -> list[str]:
+def postgres_command(port: int, directory: Path, durable: bool = False) -> list[str]:
     """initdb in `directory`, then PostgreSQL in the foreground on loopback."""
     binaries = postgres_binaries()
     initdb = f"{binaries}/initdb -D {directory / 'data'} -U postgres --auth=trust -E UTF8 --no-sync >/dev/null"
-    return as_postgres_user(directory, f"{initdb} && {serve(binaries, port, directory)}")
+    return as_postgres_user(directory, f"{initdb} && {serve(binaries, port, directory, durable)}")
 
 
 def standby_command(primary_port: int) -> Callable[[int, Path], list[str]]:
