@@ -1,8 +1,6 @@
 """lfu_cache.py: eviction order against a list model, ties to the least recently used, O(1) by counting, bad arguments."""
 
-import sys
 from collections import Counter, OrderedDict, defaultdict
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -115,7 +113,7 @@ def counting(base: type, calls: Counter) -> type:
     return type(f"Counting{base.__name__}", (base,), methods | dict.fromkeys(["__iter__", "keys", "values", "items"], scan))
 
 
-def work_on_a_full_cache(size: int) -> tuple[Counter, int]:
+def work_on_a_full_cache(size: int, lines_run) -> tuple[Counter, int]:
     """The same operations on a full cache of `size` entries: (calls on its dicts, lines run in lfu_cache.py)."""
     cache = LFUCache(size)
     for key in range(size):
@@ -129,32 +127,22 @@ def work_on_a_full_cache(size: int) -> tuple[Counter, int]:
         dict.__setitem__(buckets, count, counting_ordered(bucket))
     cache._values, cache._counts, cache._buckets = counting_dict(cache._values), counting_dict(cache._counts), buckets
     calls.clear()
-    source, lines = Path(lfu_module.__file__).resolve(), 0
 
-    def trace(frame, event, arg):
-        nonlocal lines
-        if Path(frame.f_code.co_filename).resolve() == source:
-            lines += event == "line"
-            return trace
-        return None
-
-    previous = sys.gettrace()  # coverage's tracer, if any: put it back afterwards
-    sys.settrace(trace)
-    try:
+    def work() -> None:
         cache.get(size - 1)  # a hit on the last odd key: it leaves the count-1 bucket
         cache.get("absent")  # a miss
         cache.put("new", 1)  # evicts key 1, the oldest with one use
         cache.put(size - 2, 2)  # an update of an even key: 2 -> 3 uses
         cache.get("new")  # 1 -> 2 uses
         cache.put("last", 3)  # evicts key 3, now the oldest with one use
-    finally:
-        sys.settrace(previous)
+
+    lines = lines_run(lfu_module, work)
     assert len(cache._values) == size and cache.get(1) is None and cache.get(3) is None
     return calls, lines
 
 
-def test_get_and_put_cost_the_same_on_10_and_100_000_entries():
-    small, big = work_on_a_full_cache(10), work_on_a_full_cache(100_000)
+def test_get_and_put_cost_the_same_on_10_and_100_000_entries(lines_run):
+    small, big = work_on_a_full_cache(10, lines_run), work_on_a_full_cache(100_000, lines_run)
     assert small == big
     calls, lines = big
     assert sum(calls.values()) == 54 and lines < 100  # measured: 54 calls, 50 lines; no scan

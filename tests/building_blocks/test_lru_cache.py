@@ -1,8 +1,6 @@
 """lru_cache.py: eviction order against a list model, expiry on a fake clock, O(1) by counting, bad arguments."""
 
-import sys
 from collections import OrderedDict
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -177,25 +175,15 @@ class CountingOrderedDict(OrderedDict):
     keys = values = items = __iter__
 
 
-def work_on_a_full_cache(size: int) -> tuple[dict[str, int], int]:
+def work_on_a_full_cache(size: int, lines_run) -> tuple[dict[str, int], int]:
     """The same eight operations on a full cache of `size` entries: (calls per method, lines run in lru_cache.py)."""
     clock = Clock()
     cache = LRUCache(size, clock=clock)
     for key in range(size):
         cache.put(key, key)
     cache._entries = CountingOrderedDict(cache._entries)
-    source, lines = Path(lru_module.__file__).resolve(), 0
 
-    def trace(frame, event, arg):
-        nonlocal lines
-        if Path(frame.f_code.co_filename).resolve() == source:
-            lines += event == "line"
-            return trace
-        return None
-
-    previous = sys.gettrace()  # coverage's tracer, if any: put it back afterwards
-    sys.settrace(trace)
-    try:
+    def work() -> None:
         cache.get(size - 1)  # a hit
         cache.get("absent")  # a miss
         cache.put("new", 1)  # evicts key 0
@@ -205,14 +193,14 @@ def work_on_a_full_cache(size: int) -> tuple[dict[str, int], int]:
         cache.get("brief")  # expired: dropped
         cache.get(0)  # evicted: a miss
         cache.put("last", 4)  # room left by "brief": no eviction
-    finally:
-        sys.settrace(previous)
+
+    lines = lines_run(lru_module, work)
     assert len(cache._entries) == size
     return cache._entries.calls, lines
 
 
-def test_get_and_put_cost_the_same_on_10_and_100_000_entries():
-    small, big = work_on_a_full_cache(10), work_on_a_full_cache(100_000)
+def test_get_and_put_cost_the_same_on_10_and_100_000_entries(lines_run):
+    small, big = work_on_a_full_cache(10, lines_run), work_on_a_full_cache(100_000, lines_run)
     assert small == big
     calls, lines = big
     assert sum(calls.values()) == 21 and lines < 80  # measured: 21 calls, 48 lines; no scan
