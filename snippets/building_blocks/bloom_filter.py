@@ -21,6 +21,17 @@ class BloomFilter:
         self.hash_count = max(1, round(self.size_bits / n * math.log(2)))  # k
         self._bits = bytearray((self.size_bits + 7) // 8)
 
+    @classmethod
+    def with_size(cls, size_bits: int, hash_count: int) -> "BloomFilter":
+        """A filter with exactly m = size_bits and k = hash_count, to try other m and k than the formulas give."""
+        for name, value in (("size_bits", size_bits), ("hash_count", hash_count)):
+            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        bloom = cls.__new__(cls)
+        bloom.size_bits, bloom.hash_count = size_bits, hash_count
+        bloom._bits = bytearray((size_bits + 7) // 8)
+        return bloom
+
     def _positions(self, item: str) -> list[int]:
         """Double hashing: k positions h1 + i*h2 from one 128-bit digest."""
         digest = hashlib.blake2b(item.encode(), digest_size=16).digest()
