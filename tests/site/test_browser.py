@@ -1,46 +1,12 @@
 """The built site in real headless Chromium (Debian's), served on a loopback port."""
 
-import sys
 import textwrap
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from doc_pages import site_path, source_pages
 from snippet_captions import SNIPPETS, section_lines
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-@pytest.fixture(scope="session")
-def served_site(site, start_server):
-    def serve(port, directory):
-        return [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", "--directory", str(site), str(port)]
-
-    with start_server("site", serve) as server:
-        yield f"http://127.0.0.1:{server.port}/"
-
-
-@pytest.fixture(scope="session")
-def browser():
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser, served_site):
-    context = browser.new_context(base_url=served_site, permissions=["clipboard-read", "clipboard-write"])
-    page = context.new_page()
-    page.requests, page.errors = [], []
-    page.on("request", lambda request: page.requests.append(request.url))
-    page.on("console", lambda message: message.type == "error" and page.errors.append(message.text))
-    page.on("pageerror", lambda error: page.errors.append(str(error)))
-    yield page
-    context.close()
 
 
 def section(relative: str, name: str) -> str:
