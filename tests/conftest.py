@@ -103,6 +103,31 @@ def _stop(process: subprocess.Popen, first: signal.Signals) -> None:
             continue
 
 
+def npm_install(package_dir: Path, workspace: Path) -> Path:
+    """Install package_dir's package.json and package-lock.json into workspace with `npm ci`: workspace/node_modules.
+
+    Pinned exact versions, --ignore-scripts (no package used here needs an install script). Needs node, npm, and the
+    npm registry or a warm npm cache; raises RuntimeError naming what is missing or what npm said.
+    """
+    missing = [tool for tool in ("node", "npm") if shutil.which(tool) is None]
+    if missing:
+        raise RuntimeError(f"{' and '.join(missing)} not found: install the Debian packages nodejs and npm")
+    workspace.mkdir(parents=True, exist_ok=True)
+    for name in ("package.json", "package-lock.json"):
+        shutil.copy(package_dir / name, workspace / name)
+    installed = subprocess.run(["npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund"], cwd=workspace,
+                               capture_output=True, text=True, timeout=600)
+    if installed.returncode != 0:
+        raise RuntimeError(f"npm ci could not install {package_dir}/package-lock.json:\n{installed.stderr[-2000:]}")
+    return workspace / "node_modules"
+
+
+@pytest.fixture(scope="session")
+def npm_ci():
+    """`npm_install` for tests: e.g. `npm_ci(package_dir, tmp_path_factory.mktemp("npm"))`."""
+    return npm_install
+
+
 @pytest.fixture(scope="session")
 def start_server():
     """`running_server` for tests; fixtures for Redis, PostgreSQL, nginx and Kafka build on it."""

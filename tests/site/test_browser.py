@@ -1,18 +1,20 @@
-"""The built site in real headless Chromium (Debian's), served on a loopback port."""
+"""Mermaid diagrams in the built site, in real headless Chromium (Debian's), served on a loopback port.
 
-import textwrap
+Copy buttons: test_copy_buttons.py. Navigation, dark mode, tags, tooltips, 404: test_navigation.py. Console errors
+and foreign requests on every page: test_clean_pages.py.
+"""
+
 from urllib.parse import urlsplit
 
-import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from doc_pages import site_path, source_pages
-from snippet_captions import SNIPPETS, section_lines
 
-
-def section(relative: str, name: str) -> str:
-    source = SNIPPETS / relative
-    first, last = section_lines(source, name)
-    return textwrap.dedent("\n".join(source.read_text().splitlines()[first - 1 : last]))
+# Each drawn diagram's box (Material draws the SVG into a closed shadow root, which sizes the div), how wide its
+# content is, and the width of the article it sits in.
+DIAGRAM_SIZES = """[...document.querySelectorAll('div.mermaid')].map(d => {
+  const box = d.getBoundingClientRect();
+  return {width: box.width, height: box.height, content: d.scrollWidth, room: d.closest('article').getBoundingClientRect().width};
+})"""
 
 
 def test_mermaid_renders_from_the_site_itself_and_nothing_leaves_loopback(page):
@@ -46,7 +48,12 @@ def test_every_diagram_on_every_page_renders_without_errors(page):
             continue
         if page.errors:
             broken.append((url, page.errors[:1]))
-    assert not broken
+        # A sensible size: not a collapsed sliver, at most two screens tall, within the column and not cut off.
+        for number, size in enumerate(page.evaluate(DIAGRAM_SIZES)):
+            fits = size["width"] <= size["room"] + 1 and size["content"] <= size["width"] + 1
+            if not (size["width"] >= 100 and 40 <= size["height"] <= 1440 and fits):
+                broken.append((url, number, size))
+    assert not broken, broken
 
 
 def test_pages_without_a_diagram_do_not_load_mermaid(page):
@@ -54,37 +61,3 @@ def test_pages_without_a_diagram_do_not_load_mermaid(page):
     page.wait_for_load_state("networkidle")
     assert not any("mermaid.min.js" in url for url in page.requests)
     assert page.errors == []
-
-
-def test_copy_button_copies_exactly_the_snippet_section(page):
-    page.goto("traffic-control/rate-limiting/token-bucket/")
-    block = page.locator(".highlight", has_text="class TokenBucket").first
-    block.hover()
-    block.locator("button[data-md-type=copy]").click()
-    copied = page.evaluate("navigator.clipboard.readText()")
-    assert copied == section("rate_limiting/token_bucket.py", "limiter")
-
-
-def test_dark_mode_toggle_switches_the_palette(page):
-    page.goto("./")
-    scheme = lambda: page.evaluate("document.body.getAttribute('data-md-color-scheme')")  # noqa: E731
-    before = scheme()
-    page.locator("label.md-header__button[for^='__palette']:visible").first.click()
-    assert {before, scheme()} == {"default", "slate"}
-
-
-@pytest.mark.parametrize(
-    ("query", "expected"),
-    [
-        ("token bucket", "traffic-control/rate-limiting/token-bucket/"),
-        ("429", "traffic-control/rate-limiting/http/"),
-        ("burst", "traffic-control/rate-limiting/token-bucket/"),
-    ],
-)
-def test_search_finds_the_concept_in_its_top_three_results(page, query, expected):
-    page.goto("./")
-    page.locator("input.md-search__input").click()
-    page.keyboard.type(query)  # typing, not fill(): search runs on key events
-    page.locator(".md-search-result__item").first.wait_for()
-    top = page.evaluate("[...document.querySelectorAll('.md-search-result__item > a')].slice(0, 3).map(a => a.href)")
-    assert any(expected in href for href in top), top

@@ -1,0 +1,108 @@
+"""What a first visit to each page downloads, computed from the built files: bytes, gzipped, never timed.
+
+A page's weight is its HTML plus every same-site stylesheet, script, icon and image its HTML references, each
+gzipped (level 6, as a web server sends it). Two things are left out on purpose and checked on their own:
+- the search index, which Material's search worker fetches only when a reader opens search;
+- Mermaid (about 1 MB gzipped), which docs/assets/javascripts/mermaid-loader.js fetches only when Material finds a
+  diagram to draw, so it must be referenced by no page and the diagram class must appear only where a page has one.
+Lab pages carry their plots inline as base64 PNGs; see LAB_IMAGES_BUDGET.
+"""
+
+import gzip
+import re
+from functools import cache
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+from doc_pages import site_path, source_pages
+
+KB = 1024
+PAGE_BUDGET = 100 * KB
+SEARCH_INDEX = "search/search_index.json"
+MERMAID = "assets/javascripts/vendor/mermaid.min.js"
+INLINE_PNG = re.compile(rb'src="data:image/png;base64,[^"]*"')
+
+
+def gzipped(data: bytes) -> int:
+    return len(gzip.compress(data, compresslevel=6, mtime=0))
+
+
+def referenced(path: Path, tags: list[tuple[str, dict[str, str]]], prefix: str) -> set[str]:
+    """Site-relative paths of the stylesheets, scripts, icons and images a page's HTML loads."""
+    page_url = "/" + path.as_posix()
+    found = set()
+    for tag, attributes in tags:
+        if tag == "link" and {"stylesheet", "icon"} & set(attributes.get("rel", "").split()):
+            url = attributes.get("href", "")
+        elif tag in ("script", "img"):
+            url = attributes.get("src", "")
+        else:
+            continue
+        if not url or url.startswith("data:") or urlsplit(url).scheme:  # inline, or another host (tested elsewhere)
+            continue
+        target = urlsplit(urljoin(page_url, url)).path
+        target = target.removeprefix(prefix) if target.startswith(prefix) else target.lstrip("/")
+        found.add(target)
+    return found
+
+
+def site_prefix(site: Path) -> str:
+    """The URL path the site is built for ("/field-guide/"): the 404 page links assets with it."""
+    return re.search(r'href="(/[^"]*?)assets/stylesheets/main\.', (site / "404.html").read_text()).group(1)
+
+
+def weights(site: Path, pages) -> dict[Path, dict[str, int]]:
+    """For every page: gzipped bytes of its HTML, of the inline PNGs in it, and of the files it references."""
+    prefix = site_prefix(site)
+
+    @cache
+    def asset(relative: str) -> int:
+        return gzipped((site / relative).read_bytes())
+
+    result = {}
+    for path, parsed in pages.items():
+        html = (site / path).read_bytes()
+        assets = referenced(path, parsed.tags, prefix) - {SEARCH_INDEX, MERMAID}
+        without_images = gzipped(INLINE_PNG.sub(b'src=""', html))
+        result[path] = {"html": gzipped(html), "inline_images": gzipped(html) - without_images,
+                        "assets": sum(asset(relative) for relative in assets)}
+    return result
+
+
+def test_every_page_references_only_files_that_exist_and_no_search_index_or_mermaid(site, pages):
+    prefix = site_prefix(site)
+    for path, parsed in pages.items():
+        files = referenced(path, parsed.tags, prefix)
+        assert all((site / relative).is_file() for relative in files), (path, files)
+        assert SEARCH_INDEX not in files and MERMAID not in files, path
+
+
+def test_every_page_without_its_plots_stays_under_100_kb_gzipped(site, pages, record_property):
+    measured = weights(site, pages)
+    heavy = {str(path): size["html"] - size["inline_images"] + size["assets"] for path, size in measured.items()
+             if size["html"] - size["inline_images"] + size["assets"] > PAGE_BUDGET}
+    heaviest = max(measured, key=lambda path: measured[path]["html"] + measured[path]["assets"])
+    record_property("heaviest page", f"{heaviest}: {measured[heaviest]}")
+    assert not heavy, heavy
+
+
+def test_every_page_but_the_labs_stays_under_100_kb_gzipped_with_its_images(site, pages):
+    measured = weights(site, pages)
+    heavy = {str(path): size["html"] + size["assets"] for path, size in measured.items()
+             if not path.parts[0] == "labs" or path.as_posix() == "labs/index.html"
+             if size["html"] + size["assets"] > PAGE_BUDGET}
+    assert not heavy, heavy
+
+
+def test_the_diagram_class_and_so_mermaid_appear_only_on_pages_with_a_diagram(site, pages):
+    with_fence = {site_path(page) + "index.html" for page in source_pages() if "```mermaid" in page.read_text()}
+    with_class = {path.as_posix() for path in pages if 'class="mermaid"' in (site / path).read_text()}
+    assert with_fence and with_class == with_fence
+    # No page names Mermaid's file. The loader does, inside the function Material calls to draw a diagram; Material's
+    # bundle does too, for its CDN fallback, which it uses only when window.mermaid is missing (the loader sets it).
+    loader = (site / "assets/javascripts/mermaid-loader.js").read_text()
+    assert re.search(r"render: \(id, text\) => load\(\)", loader) and "vendor/mermaid.min.js" in loader
+    naming = {path.relative_to(site).as_posix() for path in site.rglob("*") if path.suffix in (".html", ".js")
+              and path.as_posix().endswith(MERMAID) is False and "mermaid.min.js" in path.read_text(errors="replace")}
+    assert {name for name in naming if not re.fullmatch(r"assets/javascripts/bundle\.\w+\.min\.js", name)} == {
+        "assets/javascripts/mermaid-loader.js"}
