@@ -8,6 +8,8 @@ from collections.abc import Callable
 
 from rate_limiting.decision import Decision, checked_cost, positive_finite
 
+ROUNDING = 1e-9  # seconds: float error in the schedule must not refuse a request that is exactly on time
+
 
 class GCRA:
     def __init__(
@@ -35,7 +37,7 @@ class GCRA:
             start = max(self._tat, now)  # an idle key earns no credit beyond the tolerance
             booked = cost * self.interval
             ahead = (start - now) + booked  # how far the schedule would run ahead of the clock
-            if ahead <= self.tolerance:
+            if ahead <= self.tolerance + ROUNDING:
                 self._tat = start + booked
                 left = self.burst - ahead * self.rate  # whole units of it form `remaining`
                 return Decision(True, max(0, math.floor(left)), 0.0)

@@ -57,7 +57,7 @@ runs = st.builds(
 )
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=25)
 @given(runs)
 def test_memory_stays_bounded_by_the_queue(run):
     stats = run.run()
@@ -67,7 +67,7 @@ def test_memory_stays_bounded_by_the_queue(run):
     assert all(lead <= run.queue_size + 2 for lead in run.lead)
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=25)
 @given(runs)
 def test_no_item_is_lost_or_reordered(run):
     stats = run.run()
@@ -75,7 +75,7 @@ def test_no_item_is_lost_or_reordered(run):
     assert stats.produced == stats.consumed == len(run.items)
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=25)
 @given(runs)
 def test_throughput_never_exceeds_the_rate_plus_the_burst(run):
     run.run()
@@ -83,7 +83,7 @@ def test_throughput_never_exceeds_the_rate_plus_the_burst(run):
         assert count <= run.rate * at + run.burst + 1e-9
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=25)
 @given(runs)
 def test_throughput_equals_the_consumer_rate(run):
     """After the burst, one item per 1/rate seconds: the whole run takes exactly (items - burst) / rate."""

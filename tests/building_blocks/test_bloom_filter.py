@@ -35,7 +35,7 @@ def test_measured_false_positive_rate_is_within_20_percent_of_the_formula_at_100
     assert 0.13 < overfull < 0.19
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(
     items=st.lists(st.text(max_size=20), max_size=200),
     expected=st.integers(1, 300),

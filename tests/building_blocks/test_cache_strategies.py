@@ -89,7 +89,7 @@ def test_cache_aside_caches_a_missing_row_until_the_ttl(db):
 writes = st.lists(st.tuples(st.sampled_from("abc"), st.text(max_size=5)), max_size=20)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(ops=writes)
 def test_write_through_reads_after_writes_through_it_are_never_stale(ops):
     cache, latest = WriteThrough(Store(":memory:"), ttl=60, clock=Clock()), {}  # SQLite in memory: no fsync per example

@@ -162,7 +162,7 @@ def test_a_late_result_from_before_a_transition_is_ignored():
     assert breaker.state == HALF_OPEN
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(
     threshold=st.integers(1, 5),
     probes=st.integers(1, 4),

@@ -113,7 +113,7 @@ def test_a_lookup_reads_about_log2_points_not_all_of_them():
 names = st.text(alphabet="abcdefgh", min_size=1, max_size=4)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(nodes=st.sets(names, min_size=1, max_size=6), new=names, key=st.text(max_size=10), vnodes=st.integers(1, 20))
 def test_a_new_node_only_takes_keys_and_a_removed_node_only_gives_its_own(nodes, new, key, vnodes):
     ring = HashRing(sorted(nodes), vnodes=vnodes)

@@ -46,7 +46,7 @@ operations = st.lists(
 )
 
 
-@settings(max_examples=250, deadline=None)
+@settings(max_examples=250)
 @given(capacity=st.integers(1, 6), ops=operations)
 def test_behaves_exactly_like_the_list_model(capacity, ops):
     cache, model = LFUCache(capacity), ListModel(capacity)

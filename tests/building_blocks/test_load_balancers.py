@@ -45,7 +45,7 @@ def test_smooth_wrr_matches_the_upstream_block_seen_on_real_nginx():
     assert [lb.pick() for _ in range(8)] == ["app1", "app1", "app2", "app1"] * 2
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(st.lists(st.integers(1, 20), min_size=1, max_size=8), st.integers(1, 3))
 def test_smooth_wrr_picks_each_backend_exactly_weight_times_per_cycle(weights, cycles):
     lb = SmoothWeightedRoundRobin({f"s{i}": w for i, w in enumerate(weights)})
@@ -107,7 +107,7 @@ def test_least_connections_picks_the_least_loaded():
     assert lb.pick() == "a"
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(st.lists(st.tuples(st.booleans(), st.integers(0, 4)), max_size=60))
 def test_least_connections_always_returns_a_minimum(ops):
     lb = LeastConnections([f"s{i}" for i in range(5)])

@@ -59,7 +59,7 @@ operations = st.lists(
 )
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=400)
 @given(capacity=st.integers(1, 6), default_ttl=ttls, ops=operations)
 def test_behaves_exactly_like_the_list_model(capacity, default_ttl, ops):
     clock = Clock()
@@ -87,7 +87,7 @@ def test_evicts_the_least_recently_used_and_a_get_counts_as_use():
     assert (cache.get("a"), cache.get("c"), cache.get("d"), len(cache)) == (10, None, 4, 2)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(
     ttl=st.floats(0.001, 100),
     ops=st.lists(st.tuples(st.integers(0, 3), st.floats(0, 50), st.booleans()), max_size=40),

@@ -55,7 +55,7 @@ def test_one_changed_value_changes_the_root_and_its_leaf():
 stores = st.dictionaries(st.text(max_size=6), st.text(max_size=6), max_size=40)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(local=stores, edits=stores, deletions=st.sets(st.text(max_size=6), max_size=10), depth=st.integers(0, 8))
 def test_reconcile_finds_exactly_the_keys_that_differ(local, edits, deletions, depth):
     remote = {**local, **edits}

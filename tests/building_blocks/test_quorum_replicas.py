@@ -22,7 +22,7 @@ def overlapping_quorum_runs(draw):
     return n, r, w, steps, draw(st.booleans())
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(overlapping_quorum_runs())
 def test_with_r_plus_w_above_n_every_read_sees_the_latest_acknowledged_write(run):
     n, r, w, steps, repair = run

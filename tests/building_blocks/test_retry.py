@@ -4,7 +4,7 @@ import random
 from collections import Counter
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from building_blocks.retry import Retry, RetryBudget, full_jitter
@@ -55,7 +55,6 @@ def test_huge_attempt_numbers_are_capped_not_overflowing(attempt, seed):
     assert 0 <= full_jitter(attempt, 0.1, 5.0, random.Random(seed)) <= 5.0
 
 
-@settings(deadline=None)
 @given(max_attempts=st.integers(1, 12), base=st.floats(1e-3, 1), cap=st.floats(1e-3, 30), seed=st.integers())
 def test_every_wait_of_a_failing_call_is_within_its_bounds(max_attempts, base, cap, seed):
     time = FakeTime()
@@ -101,7 +100,6 @@ def test_no_retry_starts_after_the_deadline():
     assert dependency.started == [0, 2, 5]
 
 
-@settings(deadline=None)
 @given(
     duration=st.floats(0, 3),
     deadline=st.floats(0.1, 20),

@@ -7,7 +7,6 @@ processes, so the exact counts below also show that `zone` makes them share one 
 import http.client
 import re
 import threading
-from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 

@@ -85,7 +85,7 @@ def test_concurrent_callers_get_exactly_the_limit_in_every_window(frequent_threa
 # so that the test's arithmetic is exact, and then arbitrary floats.
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(data=st.data())
 def test_each_window_admits_at_most_the_limit_and_refuses_only_when_full(data, streams, fake_clock, replay):
     limit, window = data.draw(streams.grid_limit_and_window, label="limit, window")
@@ -101,7 +101,7 @@ def test_each_window_admits_at_most_the_limit_and_refuses_only_when_full(data, s
     assert all(total <= limit for total in used.values())
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(data=st.data())
 def test_any_interval_of_one_window_admits_at_most_twice_the_limit(data, streams, fake_clock, replay):
     limit, window = data.draw(streams.grid_limit_and_window, label="limit, window")
@@ -113,7 +113,7 @@ def test_any_interval_of_one_window_admits_at_most_twice_the_limit(data, streams
         assert sum(cost for now, cost in admitted if start <= now < start + window) <= 2 * limit
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(data=st.data())
 def test_retry_after_points_exactly_at_the_end_of_the_window(data, streams, fake_clock, replay):
     limit, window = data.draw(streams.grid_limit_and_window, label="limit, window")
@@ -125,7 +125,7 @@ def test_retry_after_points_exactly_at_the_end_of_the_window(data, streams, fake
             assert now + decision.retry_after == (math.floor(now / window) + 1) * window
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(data=st.data())
 def test_waiting_retry_after_is_enough_for_any_floats(data, streams, fake_clock, replay):
     limit, window = data.draw(streams.float_limit_and_window, label="limit, window")

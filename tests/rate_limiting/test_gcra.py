@@ -75,7 +75,7 @@ def test_concurrent_callers_never_book_the_same_slot(round, frequent_thread_swit
 # The strategies give (capacity, rate); here they are (burst, rate).
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(data=st.data())
 def test_no_interval_admits_more_than_burst_plus_rate_times_its_length(
     data, streams, fake_clock, replay, assert_within_burst_plus_rate
@@ -91,7 +91,7 @@ def test_no_interval_admits_more_than_burst_plus_rate_times_its_length(
     assert_within_burst_plus_rate(admitted, burst, rate)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(data=st.data())
 def test_waiting_retry_after_is_enough(data, streams, fake_clock, replay):
     burst, rate = data.draw(streams.capacity_and_rate, label="burst, rate")
@@ -105,7 +105,7 @@ def test_waiting_retry_after_is_enough(data, streams, fake_clock, replay):
         assert limiter.acquire(cost=cost).allowed
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(data=st.data())
 def test_a_clock_that_jumps_both_ways_never_yields_negative_numbers(data, streams, fake_clock, replay):
     burst, rate = data.draw(streams.capacity_and_rate, label="burst, rate")
@@ -116,7 +116,7 @@ def test_a_clock_that_jumps_both_ways_never_yields_negative_numbers(data, stream
         assert decision.allowed == (decision.retry_after == 0)
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=500)
 @given(data=st.data())
 def test_gcra_makes_the_token_buckets_decisions(data, streams, fake_clock):
     burst, rate = data.draw(streams.exact_capacity_and_rate, label="burst, rate")
@@ -129,7 +129,7 @@ def test_gcra_makes_the_token_buckets_decisions(data, streams, fake_clock):
         assert limiter.acquire(cost=cost) == bucket.acquire(cost=cost)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(data=st.data())
 def test_on_arbitrary_floats_they_differ_only_at_a_tie_within_rounding(data, streams, fake_clock):
     # Rounding differs between the two (a TAT against a token count), so a request that arrives
@@ -165,7 +165,7 @@ def test_a_tie_that_rounding_breaks_differently(clock):
     assert decisions[-1][1].retry_after < 1e-16
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(data=st.data())
 def test_a_key_idle_since_creation_admits_a_full_burst_whatever_the_clock_reads(data, streams, fake_clock):
     burst, rate = data.draw(streams.capacity_and_rate, label="burst, rate")

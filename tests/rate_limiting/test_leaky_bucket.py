@@ -115,7 +115,7 @@ def test_concurrent_callers_never_share_a_turn(round, frequent_thread_switches, 
 # Properties on random request sequences
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(data=st.data())
 def test_the_meter_makes_the_token_buckets_decisions(data, streams, fake_clock):
     capacity, rate = data.draw(streams.exact_capacity_and_rate, label="capacity, rate")
@@ -128,7 +128,7 @@ def test_the_meter_makes_the_token_buckets_decisions(data, streams, fake_clock):
         assert meter.acquire(cost=cost) == bucket.acquire(cost=cost)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(data=st.data())
 def test_the_queue_admits_what_the_meter_admits_and_serves_in_turn(data, streams, fake_clock):
     capacity, rate = data.draw(streams.exact_capacity_and_rate, label="capacity, rate")
@@ -148,7 +148,7 @@ def test_the_queue_admits_what_the_meter_admits_and_serves_in_turn(data, streams
             free_at = departure + cost / rate
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(data=st.data())
 def test_departures_are_never_closer_than_cost_over_leak_rate(data, streams, fake_clock, replay):
     capacity, rate = data.draw(streams.capacity_and_rate, label="capacity, rate")
@@ -185,7 +185,7 @@ def nginx_limit_req(rate: float, burst: int):
     return request
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(data=st.data())
 def test_with_one_more_place_the_queue_admits_and_delays_like_nginx_limit_req(data, streams, fake_clock):
     burst = data.draw(st.integers(0, 10), label="burst")
@@ -202,7 +202,7 @@ def test_with_one_more_place_the_queue_admits_and_delays_like_nginx_limit_req(da
 
 
 @pytest.mark.parametrize("bucket", BUCKETS)
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(data=st.data())
 def test_no_interval_admits_more_than_capacity_plus_rate_times_its_length(
     bucket, data, streams, fake_clock, replay, assert_within_burst_plus_rate
@@ -219,7 +219,7 @@ def test_no_interval_admits_more_than_capacity_plus_rate_times_its_length(
 
 
 @pytest.mark.parametrize("bucket", BUCKETS)
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(data=st.data())
 def test_a_key_idle_since_creation_admits_a_full_bucket_whatever_the_clock_reads(bucket, data, streams, fake_clock):
     capacity, rate = data.draw(streams.capacity_and_rate, label="capacity, rate")
@@ -230,7 +230,7 @@ def test_a_key_idle_since_creation_admits_a_full_bucket_whatever_the_clock_reads
 
 
 @pytest.mark.parametrize("bucket", BUCKETS)
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(data=st.data())
 def test_a_clock_that_jumps_both_ways_never_yields_negative_numbers(bucket, data, streams, fake_clock, replay):
     capacity, rate = data.draw(streams.capacity_and_rate, label="capacity, rate")
@@ -242,7 +242,7 @@ def test_a_clock_that_jumps_both_ways_never_yields_negative_numbers(bucket, data
 
 
 @pytest.mark.parametrize("bucket", BUCKETS)
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(data=st.data())
 def test_waiting_retry_after_is_enough(bucket, data, streams, fake_clock, replay):
     capacity, rate = data.draw(streams.capacity_and_rate, label="capacity, rate")

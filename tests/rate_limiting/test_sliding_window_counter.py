@@ -133,7 +133,7 @@ def test_eight_threads_make_the_decisions_one_thread_makes(frequent_thread_switc
 # so that the test's arithmetic is exact, and then arbitrary floats.
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(data=st.data())
 def test_decisions_follow_the_weighted_estimate(data, streams, fake_clock, replay):
     limit, window = data.draw(streams.grid_limit_and_window, label="limit, window")
@@ -151,7 +151,7 @@ def test_decisions_follow_the_weighted_estimate(data, streams, fake_clock, repla
     assert all(total <= limit for total in used.values())  # so no fixed window exceeds the limit
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(data=st.data())
 def test_any_interval_of_one_window_admits_less_than_twice_the_limit(data, streams, fake_clock, replay):
     limit, window = data.draw(streams.grid_limit_and_window, label="limit, window")
@@ -171,7 +171,7 @@ def test_any_interval_of_one_window_admits_less_than_twice_the_limit(data, strea
         assert total <= limit + per_window[k - 1] * s / window + 1e-9
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(data=st.data())
 def test_retry_after_is_the_shortest_wait_that_is_enough(data, streams, fake_clock, replay):
     limit, window = data.draw(streams.grid_limit_and_window, label="limit, window")
@@ -189,7 +189,7 @@ def test_retry_after_is_the_shortest_wait_that_is_enough(data, streams, fake_clo
         assert limiter.acquire(cost=cost).allowed
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(data=st.data())
 def test_waiting_retry_after_is_enough_for_any_floats(data, streams, fake_clock, replay):
     limit, window = data.draw(streams.float_limit_and_window, label="limit, window")

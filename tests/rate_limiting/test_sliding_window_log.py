@@ -93,7 +93,7 @@ def test_concurrent_callers_get_exactly_the_limit_per_window(frequent_thread_swi
 # so that the test's arithmetic is exact, and then arbitrary floats.
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(data=st.data())
 def test_any_interval_of_one_window_admits_at_most_the_limit(data, streams, fake_clock, replay):
     limit, window = data.draw(streams.grid_limit_and_window, label="limit, window")
@@ -105,7 +105,7 @@ def test_any_interval_of_one_window_admits_at_most_the_limit(data, streams, fake
         assert sum(cost for now, cost in admitted if start <= now < start + window) <= limit
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(data=st.data())
 def test_it_refuses_only_what_would_break_the_limit(data, streams, fake_clock, replay):
     limit, window = data.draw(streams.grid_limit_and_window, label="limit, window")
@@ -121,7 +121,7 @@ def test_it_refuses_only_what_would_break_the_limit(data, streams, fake_clock, r
         assert decision.remaining == math.floor(limit - in_window)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(data=st.data())
 def test_retry_after_is_the_shortest_wait_that_is_enough(data, streams, fake_clock, replay):
     limit, window = data.draw(streams.grid_limit_and_window, label="limit, window")
@@ -139,7 +139,7 @@ def test_retry_after_is_the_shortest_wait_that_is_enough(data, streams, fake_clo
         assert limiter.acquire(cost=cost).allowed
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(data=st.data())
 def test_waiting_retry_after_is_enough_for_any_floats(data, streams, fake_clock, replay):
     limit, window = data.draw(streams.float_limit_and_window, label="limit, window")

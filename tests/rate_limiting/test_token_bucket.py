@@ -50,7 +50,7 @@ def test_concurrent_callers_never_share_a_token(frequent_thread_switches, tickin
     assert sum(d.allowed for d in hammer(bucket, threads=8, calls=250)) == 1000
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(data=st.data())
 def test_no_interval_admits_more_than_capacity_plus_rate_times_its_length(
     data, streams, fake_clock, replay, assert_within_burst_plus_rate
@@ -66,7 +66,7 @@ def test_no_interval_admits_more_than_capacity_plus_rate_times_its_length(
     assert_within_burst_plus_rate(admitted, capacity, rate)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(data=st.data())
 def test_waiting_retry_after_is_enough(data, streams, fake_clock, replay):
     capacity, rate = data.draw(streams.capacity_and_rate, label="capacity, rate")

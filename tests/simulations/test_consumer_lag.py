@@ -23,7 +23,7 @@ def per_step(rate: float) -> int:
 flow_controls = st.sampled_from([None, "pause", "rate_limit"])
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(
     partitions=st.integers(1, 8),
     producer_rate=st.integers(0, 400),
@@ -40,7 +40,7 @@ def test_consumers_beyond_the_partition_count_change_nothing(partitions, flow_co
     assert all(series == [0] * len(series) for series in runs[1].in_flight[partitions:])  # the extras hold nothing
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(
     partitions=st.integers(1, 8),
     extra=st.integers(0, 8),
@@ -68,7 +68,7 @@ def test_a_slow_gateway_makes_lag_grow_at_the_difference_whatever_the_consumer_c
         assert expected[-1] - expected[49] == surplus * 5  # from 5 s to 10 s: (rate - capacity) * 5 s
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(
     partitions=st.integers(1, 8),
     consumers=st.integers(1, 16),
@@ -84,7 +84,7 @@ def test_pause_resume_keeps_each_consumer_within_its_bound(partitions, consumers
     assert max(max(series) for series in run.in_flight) <= max_in_flight
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(
     partitions=st.integers(1, 8),
     consumers=st.integers(1, 16),
@@ -115,7 +115,7 @@ def test_without_flow_control_in_flight_work_grows_without_bound():
     assert sum(series[-1] for series in run.in_flight) == run.total_lag()[-1] == 4000  # all of it fetched, waiting
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(
     partitions=st.integers(1, 8),
     consumers=st.integers(1, 16),

@@ -23,7 +23,7 @@ def overlapping(draw):
     return n, draw(st.integers(n - w + 1, n)), w
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(overlapping(), st.floats(0, 10), st.sampled_from([0.01, 1.0, math.inf]), st.integers(0, 2**32))
 def test_with_r_plus_w_above_n_no_read_is_ever_stale(nrw, t, mean_lag, seed):
     n, r, w = nrw

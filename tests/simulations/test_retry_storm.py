@@ -40,7 +40,7 @@ def test_with_full_jitter_the_peak_after_recovery_is_a_fraction_and_everyone_is_
     assert sum(result.load) < 7 * CLIENTS  # measured about 6,500 requests; the server needs 1,000
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(st.integers(1, 60), st.floats(0, 2), st.integers(1, 10), st.integers(1, 8), st.booleans(), st.integers(0, 99))
 def test_the_server_never_answers_while_down_nor_beyond_capacity(clients, recover_at, capacity, attempts, jitter,
                                                                    seed):

@@ -17,7 +17,7 @@ from rate_limiting.distributed.redis_limiter import RedisLimiter
 NAME = "sliding_window_counter"  # snippets/rate_limiting/distributed/sliding_window_counter.lua
 
 steps = st.lists(st.tuples(st.integers(0, 12), st.integers(1, 4)), min_size=1, max_size=25)  # (pause ms, cost)
-real_time = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+real_time = settings(max_examples=12, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 def fits(previous, current, elapsed, window, limit, cost):
