@@ -16,8 +16,8 @@ build: $(VENV)/.site
 	$(BIN)/mkdocs build --strict
 
 test: system-packages $(VENV)/.test
-	# three workers on two cores: most tests wait on a server, not on the CPU
-	$(BIN)/pytest -n 3 --dist loadfile --cov --cov-report=term-missing
+	# four workers on two cores: most tests wait on a server, not on the CPU
+	$(BIN)/pytest -n 4 --dist loadfile --cov --cov-report=term-missing
 
 bench: system-packages $(VENV)/.test
 	$(BIN)/python benchmarks/rate_limiters.py

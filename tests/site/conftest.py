@@ -1,3 +1,4 @@
+import fcntl
 import os
 import subprocess
 import sys
@@ -11,17 +12,28 @@ from snippet_captions import ROOT
 
 @pytest.fixture(scope="session")
 def build_output(tmp_path_factory):
-    """The site built once per session with `mkdocs build --strict`: (site directory, build log)."""
-    site = tmp_path_factory.mktemp("site")
-    build = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
-    )
-    assert build.returncode == 0, f"mkdocs build --strict failed:\n{build.stderr}"
-    return site, build.stderr
+    """The site built once per test run with `mkdocs build --strict`: (site directory, build log).
+
+    The build runs every lab notebook, so xdist workers share one build: the first to take the lock builds it
+    into their common temporary directory, and the others wait for it and read it.
+    """
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # the run's directory, above each worker's own
+    site, log = shared / "site", shared / "site-build.log"
+    with open(shared / "site.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not log.exists():
+            build = subprocess.run(
+                [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+            )
+            assert build.returncode == 0, f"mkdocs build --strict failed:\n{build.stderr}"
+            log.write_text(build.stderr)
+    return site, log.read_text()
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,7 @@ A small init script counts the query messages the page sends to the search worke
 back; when they match and the last query sent is the box's value, the list on screen answers that exact query.
 """
 
+import json
 from urllib.parse import urlsplit
 
 # (what a reader types, the page that explains it): abbreviations, synonyms, config names and everyday phrasings.
@@ -164,3 +165,11 @@ def test_search_finds_every_concept_in_its_top_three_results(page):
     hit_rate = 1 - len(misses) / len(QUERIES)
     assert not misses, f"hit rate {hit_rate:.0%}; misses (query, expected, top three):\n" + "\n".join(map(str, misses))
     assert page.errors == []
+
+
+def test_the_index_holds_the_prose_and_inline_code_but_no_code_blocks(site):
+    """overrides/hooks/search_scope.py marks code blocks data-search-exclude: a third of the index was code."""
+    text = " ".join(doc["text"] for doc in json.loads((site / "search" / "search_index.json").read_text())["docs"])
+    assert "def acquire(self" not in text  # in the code blocks of every rate limiter page
+    assert "PARTITIONS = 4" not in text  # the consumer lag lab's knobs cell
+    assert "<code>min.insync.replicas</code>" in text  # inline code in sentences stays searchable
