@@ -12,16 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from building_blocks.cache_strategies import CacheAside, Store, WriteBehind, WriteThrough
+from fake_clock import FakeClock
 
 SNIPPETS = Path(__file__).resolve().parents[2] / "snippets"
-
-
-class Clock:
-    def __init__(self, now: float = 0.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
@@ -35,7 +28,7 @@ def rows(path: str) -> dict[str, str]:
 
 
 def test_cache_aside_serves_a_direct_database_update_stale_until_the_ttl(db):
-    clock = Clock()
+    clock = FakeClock()
     cache, other_writer = CacheAside(Store(db), ttl=30, clock=clock), Store(db)
     cache.store.write("user:42", "Ada")
     assert cache.read("user:42") == "Ada"
@@ -47,7 +40,7 @@ def test_cache_aside_serves_a_direct_database_update_stale_until_the_ttl(db):
 
 
 def test_cache_aside_write_deletes_the_key_so_the_next_read_is_fresh(db):
-    cache = CacheAside(Store(db), ttl=30, clock=Clock())
+    cache = CacheAside(Store(db), ttl=30, clock=FakeClock())
     cache.write("k", "old")
     assert cache.read("k") == "old"
     cache.write("k", "new")
@@ -57,7 +50,7 @@ def test_cache_aside_write_deletes_the_key_so_the_next_read_is_fresh(db):
 
 def test_cache_aside_race_a_reload_that_overlaps_a_write_caches_the_old_value(db):
     """Reader misses and reads "old"; the writer writes "new" and deletes the key; the reader then caches "old"."""
-    clock = Clock()
+    clock = FakeClock()
 
     class StoreWithAWriterInTheGap(Store):
         def read(self, key):
@@ -77,7 +70,7 @@ def test_cache_aside_race_a_reload_that_overlaps_a_write_caches_the_old_value(db
 
 
 def test_cache_aside_caches_a_missing_row_until_the_ttl(db):
-    clock = Clock()
+    clock = FakeClock()
     cache = CacheAside(Store(db), ttl=5, clock=clock)
     assert cache.read("k") is None
     Store(db).write("k", "created")
@@ -92,7 +85,7 @@ writes = st.lists(st.tuples(st.sampled_from("abc"), st.text(max_size=5)), max_si
 @settings(max_examples=60)
 @given(ops=writes)
 def test_write_through_reads_after_writes_through_it_are_never_stale(ops):
-    cache, latest = WriteThrough(Store(":memory:"), ttl=60, clock=Clock()), {}  # SQLite in memory: no fsync per example
+    cache, latest = WriteThrough(Store(":memory:"), ttl=60, clock=FakeClock()), {}  # SQLite in memory: no fsync per example
     for key, value in ops:
         cache.read(key)  # warm the cache with the current value first
         cache.write(key, value)
@@ -102,7 +95,7 @@ def test_write_through_reads_after_writes_through_it_are_never_stale(ops):
 
 
 def test_write_through_keeps_the_cache_unchanged_when_the_database_write_fails(db):
-    cache = WriteThrough(Store(db), ttl=60, clock=Clock())
+    cache = WriteThrough(Store(db), ttl=60, clock=FakeClock())
     cache.write("k", "v1")
     with pytest.raises(sqlite3.IntegrityError):
         cache.write("k", None)  # violates NOT NULL: the database refuses
@@ -110,7 +103,7 @@ def test_write_through_keeps_the_cache_unchanged_when_the_database_write_fails(d
 
 
 def test_write_through_is_still_stale_for_writes_that_bypass_it(db):
-    clock = Clock()
+    clock = FakeClock()
     cache = WriteThrough(Store(db), ttl=10, clock=clock)
     cache.write("k", "v1")
     Store(db).write("k", "v2")

@@ -8,20 +8,13 @@ from hypothesis import strategies as st
 
 import building_blocks.lru_cache as lru_module
 from building_blocks.lru_cache import LRUCache
-
-
-class Clock:
-    def __init__(self, now: float = 0.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
+from fake_clock import FakeClock
 
 
 class ListModel:
     """The definition, written the slow and obvious way: a list ordered from least to most recently used."""
 
-    def __init__(self, capacity: int, ttl: float | None, clock: Clock) -> None:
+    def __init__(self, capacity: int, ttl: float | None, clock: FakeClock) -> None:
         self.capacity, self.ttl, self.clock = capacity, ttl, clock
         self.entries: list[tuple[int, int, float]] = []  # (key, value, expires at)
 
@@ -62,7 +55,7 @@ operations = st.lists(
 @settings(max_examples=400)
 @given(capacity=st.integers(1, 6), default_ttl=ttls, ops=operations)
 def test_behaves_exactly_like_the_list_model(capacity, default_ttl, ops):
-    clock = Clock()
+    clock = FakeClock()
     cache, model = LRUCache(capacity, ttl=default_ttl, clock=clock), ListModel(capacity, default_ttl, clock)
     for op in ops:
         if op[0] == "put":
@@ -93,7 +86,7 @@ def test_evicts_the_least_recently_used_and_a_get_counts_as_use():
     ops=st.lists(st.tuples(st.integers(0, 3), st.floats(0, 50), st.booleans()), max_size=40),
 )
 def test_an_expired_entry_is_never_returned(ttl, ops):
-    clock = Clock()
+    clock = FakeClock()
     cache = LRUCache(4, ttl=ttl, clock=clock)
     written: dict[int, float] = {}
     for key, step, write in ops:
@@ -108,7 +101,7 @@ def test_an_expired_entry_is_never_returned(ttl, ops):
 
 
 def test_an_entry_expires_at_exactly_its_ttl_and_a_per_entry_ttl_overrides_the_default():
-    clock = Clock(100.0)
+    clock = FakeClock(100.0)
     cache = LRUCache(3, ttl=10, clock=clock)
     cache.put("default", 1)
     cache.put("short", 2, ttl=1)
@@ -123,7 +116,7 @@ def test_an_entry_expires_at_exactly_its_ttl_and_a_per_entry_ttl_overrides_the_d
 
 
 def test_no_ttl_means_entries_never_expire():
-    clock = Clock()
+    clock = FakeClock()
     cache = LRUCache(1, clock=clock)
     cache.put("k", "v")
     clock.now = 1e12
@@ -177,7 +170,7 @@ class CountingOrderedDict(OrderedDict):
 
 def work_on_a_full_cache(size: int, lines_run) -> tuple[dict[str, int], int]:
     """The same eight operations on a full cache of `size` entries: (calls per method, lines run in lru_cache.py)."""
-    clock = Clock()
+    clock = FakeClock()
     cache = LRUCache(size, clock=clock)
     for key in range(size):
         cache.put(key, key)

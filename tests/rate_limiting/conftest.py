@@ -13,6 +13,7 @@ from types import SimpleNamespace
 import pytest
 from hypothesis import strategies as st
 
+from fake_clock import FakeClock
 from rate_limiting.decision import Decision
 
 
@@ -20,16 +21,6 @@ from rate_limiting.decision import Decision
 def snippet(request) -> Path:
     """The snippet the requesting test file mirrors: tests/rate_limiting/test_x.py proves snippets/rate_limiting/x.py."""
     return Path(__file__).parents[2] / "snippets" / "rate_limiting" / request.path.name.removeprefix("test_")
-
-
-class FakeClock:
-    """A clock that reads `now` and moves only when the test sets it."""
-
-    def __init__(self, now: float = 0.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from fake_clock import FakeClock
 from rate_limiting.asgi_middleware import PerKeyLimiter, RateLimitMiddleware, client_address
 from rate_limiting.decision import Decision
 from rate_limiting.distributed.redis_limiter import RedisLimiter
@@ -481,14 +482,6 @@ def test_factory_must_be_callable():
 
 
 # ---------------------------------------------------------------- what to advertise for a bucket
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 POLICY_LIMITERS = {  # limiters for which q and w below are a pace that is never refused
