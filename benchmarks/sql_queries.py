@@ -78,8 +78,8 @@ def timed(run: Callable[[], object], budget: float) -> float:
 
 
 def query(database: Database, sql: str, params: tuple = ()) -> Callable[[], object]:
-    sql = sql.replace("?", database.mark)
-    return lambda: database.rows(sql, params)
+    text = query_text(database, sql)
+    return lambda: database.rows(text, params)
 
 
 def index_name(statement: str) -> str:

@@ -25,8 +25,11 @@ class ContiguousOffsets:
         self._running: set[int] = set()
         self._last: int | None = None
 
+    def accepts(self, offset: int) -> bool:
+        return self._last is None or offset > self._last
+
     def start(self, offset: int) -> None:
-        if self._last is not None and offset <= self._last:
+        if not self.accepts(offset):
             raise ValueError(f"offset must grow: got {offset} after {self._last}")
         self._last = offset
         self._order.append(offset)
@@ -155,6 +158,13 @@ class KeyOrderedConsumer:
         else:
             partition = (message.topic(), message.partition())
             with self._lock:
+                if not self._trackers[partition].accepts(message.offset()):
+                    # The fetch position went back (an offset reset): let the records in flight finish,
+                    # then count this partition's offsets afresh from here.
+                    log.warning("%s [%d] went back to offset %d", *partition, message.offset())
+                    self._lock.wait_for(lambda: self._pending[partition] == 0)
+                    self._trackers[partition] = ContiguousOffsets()
+                    self._committed.pop(partition, None)
                 self._trackers[partition].start(message.offset())
                 self._pending[partition] += 1
                 self._in_flight += 1

@@ -159,7 +159,9 @@ def test_an_abortable_error_aborts_rewinds_and_reprocesses_the_batch(
     wait_committed(group, source, len(records), processor)
     assert processor.finish() is None
     aborts = [r.getMessage() for r in caplog.records if r.getMessage().startswith("aborting")]
-    assert sum("MSG_SIZE_TOO_LARGE" in abort for abort in aborts) == 2, aborts
+    # librdkafka may report a failed transaction through the call that noticed it first (commit offsets:
+    # _STATE; the next batch: OUT_OF_ORDER_SEQUENCE_NUMBER), so count aborts, not one error code.
+    assert len(aborts) >= 2 and any("MSG_SIZE_TOO_LARGE" in abort for abort in aborts), aborts
     # Input 0 failed before any commit (rewind to the beginning), input 35 after some (rewind to them).
     assert attempts[b"0"] >= 2 and attempts[b"35"] >= 2
     assert_each_input_once(read_topic(sink), records)

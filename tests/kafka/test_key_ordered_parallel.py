@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from confluent_kafka import KafkaError, KafkaException
+from confluent_kafka import KafkaError, KafkaException, Message, TopicPartition
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -121,6 +121,33 @@ def test_the_tracker_refuses_offsets_out_of_order_and_unknown_finishes():
     tracker.finish(5)
     with pytest.raises(ValueError, match="offset 5 is not in progress"):
         tracker.finish(5)
+
+
+def test_a_partition_whose_fetch_position_goes_back_finishes_its_work_then_counts_afresh(caplog):
+    handled: list[int] = []
+    release = threading.Event()
+
+    def handler(message: Message) -> None:
+        release.wait(DEADLINE)
+        handled.append(message.offset())
+
+    consumer = KeyOrderedConsumer({"group.id": "g"}, ["t"], handler, lanes=2)
+    consumer._on_assign(None, [TopicPartition("t", 0)])
+    workers = [threading.Thread(target=consumer._work, args=(lane,)) for lane in consumer._lanes]
+    for worker in workers:
+        worker.start()
+    for offset in (86, 87):
+        consumer._dispatch(Message(topic="t", partition=0, offset=offset, key=str(offset).encode()))
+    threading.Timer(0.2, release.set).start()
+    consumer._dispatch(Message(topic="t", partition=0, offset=0, key=b"0"))
+    assert release.is_set() and {86, 87} <= set(handled)  # the dispatch waited for them
+    assert "t [0] went back to offset 0" in caplog.text
+    for lane in consumer._lanes:
+        lane.put(None)
+    for worker in workers:
+        worker.join()
+    assert sorted(handled) == [0, 86, 87]
+    assert consumer._trackers[("t", 0)].committable == 1
 
 
 # --- Routing and arguments -----------------------------------------------------------------------
