@@ -23,6 +23,7 @@ bench: system-packages $(VENV)/.test
 	$(BIN)/python benchmarks/rate_limiters.py
 	$(BIN)/python benchmarks/kafka_clients.py
 	$(BIN)/python benchmarks/sql_queries.py
+	$(BIN)/python benchmarks/lighthouse.py
 
 $(VENV)/.site: pyproject.toml
 	python3 -m venv $(VENV)

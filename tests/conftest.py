@@ -28,6 +28,18 @@ SNIPPETS = Path(__file__).parents[1] / "snippets"
 pytest_plugins = ["pytester"]
 
 
+# The longest modules, each a single Chromium session, go first: `--dist loadfile` hands out modules in
+# collection order, and tests/site comes last alphabetically, so they would otherwise finish the run alone.
+LONGEST_FIRST = ("test_every_page.py", "test_every_page_second_half.py", "test_copy_buttons.py", "test_search.py")
+
+
+def pytest_collection_modifyitems(items):
+    def rank(item) -> int:
+        return LONGEST_FIRST.index(item.path.name) if item.path.name in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)
+
+
 def pytest_sessionfinish(session, exitstatus):
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     skipped = reporter.stats.get("skipped", []) if reporter else []

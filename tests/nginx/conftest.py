@@ -1,46 +1,17 @@
 """Debian's nginx, started for real on a free loopback port with a snippet's configuration.
 
-`nginx_server(http)` wraps the `http`-context text that `http(port, directory)` returns in a
-minimal nginx.conf (pid, logs and temporary files in the server's own directory, no root needed),
-checks it with `nginx -t`, starts nginx in the foreground with `running_server`, and always stops it.
+`nginx_server(http)` starts nginx with `http(port, directory)` as its http block (see nginx_config.py) through
+`running_server`, and always stops it.
 """
 
 import contextlib
-import os
-import shutil
-import subprocess
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-
-MAIN = """\
-daemon off;
-master_process on;
-worker_processes {workers};
-{user}pid nginx.pid;
-lock_file nginx.lock;
-error_log error.log info;
-
-events {{
-    worker_connections 256;
-}}
-
-http {{
-    client_body_temp_path temp/client_body;
-    proxy_temp_path temp/proxy;
-    fastcgi_temp_path temp/fastcgi;
-    uwsgi_temp_path temp/uwsgi;
-    scgi_temp_path temp/scgi;
-    access_log access.log;
-
-{http}
-}}
-"""
+from nginx_config import nginx_command
 
 
 @dataclass(frozen=True)
@@ -90,23 +61,8 @@ def nginx_server(start_server):
 
     @contextlib.contextmanager
     def start(http: Callable[[int, Path], str], workers: int = 2) -> Iterator[Nginx]:
-        checked = []
-
-        def command(port: int, directory: Path) -> list[str]:
-            (directory / "temp").mkdir()
-            # The master runs as whoever runs the tests; as root, nginx would switch workers to
-            # "nobody", who cannot enter the private temporary directory.
-            user = "user root;\n" if os.geteuid() == 0 else ""
-            config = directory / "nginx.conf"
-            config.write_text(MAIN.format(workers=workers, user=user, http=http(port, directory)))
-            argv = [NGINX, "-p", f"{directory}/", "-c", str(config)]
-            test = subprocess.run([*argv, "-t"], capture_output=True, text=True)
-            if test.returncode != 0:
-                raise RuntimeError(f"nginx -t rejected the configuration:\n{test.stderr}\n{config.read_text()}")
-            checked.append(test.stderr)
-            return argv
-
-        with start_server("nginx", command) as server:
+        checked: list[str] = []
+        with start_server("nginx", nginx_command(http, workers, checked)) as server:
             yield Nginx(server.port, server.directory, checked[0])
 
     return start

@@ -167,9 +167,12 @@ def test_search_finds_every_concept_in_its_top_three_results(page):
     assert page.errors == []
 
 
-def test_the_index_holds_the_prose_and_inline_code_but_no_code_blocks(site):
-    """overrides/hooks/search_scope.py marks code blocks data-search-exclude: a third of the index was code."""
-    text = " ".join(doc["text"] for doc in json.loads((site / "search" / "search_index.json").read_text())["docs"])
+def test_the_index_holds_the_prose_and_inline_code_but_no_code_blocks_or_answers(site):
+    """overrides/hooks/search_scope.py marks code blocks and the question bank's answers data-search-exclude."""
+    docs = json.loads((site / "search" / "search_index.json").read_text())["docs"]
+    text = " ".join(doc["text"] for doc in docs)
+    assert "Add one when users search free text and expect relevance ranking" not in text  # an answer
+    assert any(doc["title"].startswith("When would you add a search engine such as Elasticsearch") for doc in docs)
     assert "def acquire(self" not in text  # in the code blocks of every rate limiter page
     assert "PARTITIONS = 4" not in text  # the consumer lag lab's knobs cell
     assert "<code>min.insync.replicas</code>" in text  # inline code in sentences stays searchable
