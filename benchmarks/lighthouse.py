@@ -1,9 +1,9 @@
 """Lighthouse scores for four kinds of page, mobile preset, medians of several runs.
 
-Builds the site (or takes a built one with --site), serves it with Debian's nginx and gzip, as a static host
-does, on a free loopback port, installs Lighthouse from
-benchmarks/node/package-lock.json with npm ci, and runs it in Debian's headless Chromium (CHROME_PATH=/usr/bin/chromium)
-on the home page, a long concept page, a snippet-heavy page and a lab. Lighthouse's default is the mobile preset: a
+Builds the site (or takes a built one with --site) and serves it on a free loopback port with Debian's nginx and
+gzip, as a static host does. Installs Lighthouse from benchmarks/node/package-lock.json with npm ci, and runs it in
+Debian's headless Chromium (CHROME_PATH=/usr/bin/chromium) on the home page, a long concept page, a snippet-heavy
+page and a lab. Lighthouse's default is the mobile preset: a
 Moto G Power-sized screen, simulated slow 4G and a 4x slower CPU. Each page is measured --runs times, in interleaved
 order; the table in docs/includes/benchmarks/lighthouse.md has the median score of each category.
 

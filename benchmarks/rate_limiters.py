@@ -109,16 +109,20 @@ def redis_variants(client: redis.Redis) -> list[Variant]:
 def rate(decide: Callable[[], object], threads: int, seconds: float) -> float:
     """Decisions per second made by `threads` threads calling `decide` for `seconds`."""
     counts = [0] * threads
+    errors: list[Exception] = []
     start = threading.Barrier(threads + 1)
     stop = threading.Event()
 
     def worker(slot: int) -> None:
         start.wait()
         done = 0
-        while not stop.is_set():
-            for _ in range(50):
-                decide()
-            done += 50
+        try:
+            while not stop.is_set():
+                for _ in range(50):
+                    decide()
+                done += 50
+        except Exception as error:  # raised below: a thread that died must not count as a slow one
+            errors.append(error)
         counts[slot] = done
 
     workers = [threading.Thread(target=worker, args=(slot,)) for slot in range(threads)]
@@ -130,6 +134,8 @@ def rate(decide: Callable[[], object], threads: int, seconds: float) -> float:
     stop.set()
     for thread in workers:
         thread.join()
+    if errors:
+        raise errors[0]
     return sum(counts) / (time.perf_counter() - began)
 
 
@@ -154,7 +160,7 @@ def main() -> None:
     args = parser.parse_args()
 
     with running_server("redis", redis_command(), ready=redis_answers) as server:
-        pool = redis.ConnectionPool(port=server.port, connection_class=CountingConnection, socket_timeout=1)
+        pool = redis.ConnectionPool(port=server.port, connection_class=CountingConnection, socket_timeout=5)
         client = redis.Redis(connection_pool=pool)
         version = client.info("server")["redis_version"]
         variants = in_process_variants() + redis_variants(client)

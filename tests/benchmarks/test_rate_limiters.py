@@ -18,7 +18,8 @@ def rows(table: str) -> dict[str, list[str]]:
 def test_a_short_run_measures_every_variant_and_counts_round_trips(tmp_path):
     output = tmp_path / "table.md"
     command = [sys.executable, str(BENCHMARK), "--seconds", "0.05", "--repeats", "1", "--output", str(output)]
-    subprocess.run(command, check=True, capture_output=True, text=True, timeout=120)
+    run = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr[-3000:]
     table = rows(output.read_text())
     scripts = ["Fixed window (Lua)", "Sliding window log (Lua)", "Sliding window counter (Lua)", "GCRA (Lua)"]
     in_process = ["Token bucket", "Leaky bucket (meter)", "Leaky bucket (queue)", "Fixed window", "Sliding window log"]

@@ -2,9 +2,9 @@
 
 One visit per page serves three checks, because a visit is the expensive part on two cores:
 - no console error, no page error, and no request to any host but the loopback server that serves the site;
-- every Mermaid diagram drawn once scrolled into view (Material swaps each <pre class="mermaid"> for a <div>; a parse
-  error leaves the <pre>)
-  at a sensible size: not a sliver, at most two screens tall, within the column and not cut off;
+- every Mermaid diagram, once scrolled into view, drawn at a sensible size: not a sliver, at most two screens tall,
+  within the column and not cut off (Material swaps each <pre class="mermaid"> for a <div>; a parse error leaves
+  the <pre>);
 - axe-core, the engine behind Lighthouse's accessibility score, finds no violation it rates serious or critical.
 axe-core comes from npm at the version pinned in tests/site/node/package-lock.json, installed once per run into a
 temporary directory, and is injected with a script tag: nothing loads from another host.
