@@ -23,13 +23,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "support")]
 
+from chromium import CHROMIUM  # noqa: E402
 from conftest import npm_install, running_server  # noqa: E402
 from nginx_config import nginx_command  # noqa: E402
 from report import machine  # noqa: E402
 
 OUTPUT = ROOT / "docs" / "includes" / "benchmarks" / "lighthouse.md"
 PACKAGE = ROOT / "benchmarks" / "node"
-CHROME = "/usr/bin/chromium"
 CHROME_FLAGS = "--headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage --no-first-run"
 CATEGORIES = {"performance": "Performance", "accessibility": "Accessibility", "best-practices": "Best practices",
               "seo": "SEO"}
@@ -65,7 +65,7 @@ def lighthouse(node_modules: Path, url: str, report: Path) -> dict:
     command = ["node", str(node_modules / "lighthouse" / "cli" / "index.js"), url, "--quiet", "--output=json",
                f"--output-path={report}", f"--chrome-flags={CHROME_FLAGS}",
                f"--only-categories={','.join(CATEGORIES)}"]
-    subprocess.run(command, env={**os.environ, "CHROME_PATH": CHROME}, check=True, capture_output=True, timeout=300)
+    subprocess.run(command, env={**os.environ, "CHROME_PATH": CHROMIUM}, check=True, capture_output=True, timeout=300)
     result = json.loads(report.read_text())
     scores = {name: round(100 * result["categories"][name]["score"]) for name in CATEGORIES}
     audits = {ref["id"] for category in result["categories"].values() for ref in category["auditRefs"] if ref["weight"]}

@@ -6,6 +6,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from chromium import CHROMIUM, CHROMIUM_FLAGS
 from playwright.sync_api import sync_playwright
 from snippet_captions import ROOT
 
@@ -62,10 +63,6 @@ class Page(HTMLParser):
 def pages(site) -> dict[Path, Page]:
     """Every built HTML page, parsed, keyed by its path inside the site."""
     return {path.relative_to(site): Page(path.read_text()) for path in sorted(site.rglob("*.html"))}
-
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
 @pytest.fixture(scope="session")

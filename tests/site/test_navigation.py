@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import yaml
-from conftest import CHROMIUM, CHROMIUM_FLAGS
+from chromium import CHROMIUM, CHROMIUM_FLAGS
 from doc_pages import page_id, site_path, source_pages
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
