@@ -33,19 +33,13 @@ PER_KEY = 25  # 5 batches of 5 records per key, as node_producer.test.mjs sends 
 
 
 @pytest.fixture(scope="session")
-def node_workspace(tmp_path_factory) -> Path:
+def node_workspace(tmp_path_factory, npm_ci) -> Path:
     """A directory with kafkajs installed from the lockfile, holding copies of the snippet and its Node test."""
-    missing = [tool for tool in ("node", "npm") if shutil.which(tool) is None]
-    if missing:
-        pytest.fail(f"{' and '.join(missing)} not found: install the Debian packages nodejs and npm "
-                    "(apt-get install nodejs npm) to run the Node.js snippet's test")
     workspace = tmp_path_factory.mktemp("node")
-    for name in ("package.json", "package-lock.json"):
-        shutil.copy(ROOT / "tests/kafka/node" / name, workspace / name)
-    installed = subprocess.run(["npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund"], cwd=workspace,
-                               capture_output=True, text=True, timeout=300)
-    if installed.returncode != 0:
-        pytest.fail(f"npm ci could not install tests/kafka/node/package-lock.json:\n{installed.stderr[-2000:]}")
+    try:
+        npm_ci(ROOT / "tests/kafka/node", workspace)
+    except RuntimeError as error:
+        pytest.fail(str(error))
     for relative in (SNIPPET, NODE_TEST):
         (workspace / relative).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(ROOT / relative, workspace / relative)

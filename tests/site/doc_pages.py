@@ -1,5 +1,6 @@
 """The Markdown source pages under docs/, and where MkDocs puts each one in the built site."""
 
+import re
 from pathlib import Path
 
 from snippet_captions import ROOT
@@ -21,3 +22,8 @@ def site_path(page: Path) -> str:
     relative = page.relative_to(DOCS).with_suffix("")
     directory = relative.parent if relative.name == "index" else relative
     return "" if directory == Path(".") else directory.as_posix() + "/"
+
+
+def site_prefix(site: Path) -> str:
+    """The URL path the site is built for ("/field-guide/"), read from 404.html, which links its assets with it."""
+    return re.search(r'href="(/[^"]*?)assets/stylesheets/main\.', (site / "404.html").read_text()).group(1)

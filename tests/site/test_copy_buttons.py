@@ -12,7 +12,7 @@ import textwrap
 from pathlib import Path
 
 from doc_pages import page_id, site_path, source_pages
-from snippet_captions import DIRECTIVE, SECTION, SNIPPETS, fenced_blocks
+from snippet_captions import DIRECTIVE, SECTION, SNIPPETS, fenced_blocks, section_lines
 
 BASE_PATHS = [SNIPPETS, SNIPPETS.parent / "docs/includes"]  # pymdownx.snippets base_path, in mkdocs.yml's order
 SENTINEL = "clipboard before the click"
@@ -24,14 +24,8 @@ def file_text(target: str) -> str:
     lines = source.read_text().splitlines()
     if not name:
         return "\n".join(line for line in lines if not SECTION.search(line))
-    inside, kept = False, []
-    for line in lines:
-        marker = SECTION.search(line)
-        if marker and marker["name"] == name:
-            inside = marker["edge"] == "start"
-        elif inside and not marker:
-            kept.append(line)
-    return textwrap.dedent("\n".join(kept))
+    start, end = section_lines(source, name)
+    return textwrap.dedent("\n".join(line for line in lines[start - 1 : end] if not SECTION.search(line)))
 
 
 def embedded_blocks(page: Path) -> list[str]:

@@ -16,12 +16,12 @@ starting with the first, and test_every_page_second_half.py runs the same tests 
 depth; the loopback server serves the site at "/", so requests under that path are routed to the site root.
 """
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from doc_pages import site_prefix
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 PACKAGE = Path(__file__).parent / "node"
@@ -61,11 +61,6 @@ def axe_script(tmp_path_factory, npm_ci) -> Path:
     except RuntimeError as error:
         pytest.fail(str(error))
     return modules / "axe-core" / "axe.min.js"
-
-
-def site_prefix(site: Path) -> str:
-    """The URL path the site is built for, e.g. "/field-guide/", read from the 404 page's stylesheet link."""
-    return re.search(r'href="(/[^"]*?)assets/stylesheets/main\.', (site / "404.html").read_text()).group(1)
 
 
 def page_urls(pages) -> list[str]:

@@ -15,7 +15,8 @@ from functools import cache
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
-from doc_pages import site_path, source_pages
+import pytest
+from doc_pages import site_path, site_prefix, source_pages
 
 KB = 1024
 PAGE_BUDGET = 100 * KB
@@ -48,12 +49,8 @@ def referenced(path: Path, tags: list[tuple[str, dict[str, str]]], prefix: str) 
     return found
 
 
-def site_prefix(site: Path) -> str:
-    """The URL path the site is built for ("/field-guide/"): the 404 page links assets with it."""
-    return re.search(r'href="(/[^"]*?)assets/stylesheets/main\.', (site / "404.html").read_text()).group(1)
-
-
-def weights(site: Path, pages) -> dict[Path, dict[str, int]]:
+@pytest.fixture(scope="module")
+def measured(site: Path, pages) -> dict[Path, dict[str, int]]:
     """For every page: gzipped bytes of its HTML, of the inline PNGs in it, and of the files it references."""
     prefix = site_prefix(site)
 
@@ -65,8 +62,8 @@ def weights(site: Path, pages) -> dict[Path, dict[str, int]]:
     for path, parsed in pages.items():
         html = (site / path).read_bytes()
         assets = referenced(path, parsed.tags, prefix) - {SEARCH_INDEX, MERMAID}
-        without_images = gzipped(INLINE_PNG.sub(b'src=""', html))
-        result[path] = {"html": gzipped(html), "inline_images": gzipped(html) - without_images,
+        whole, without_images = gzipped(html), gzipped(INLINE_PNG.sub(b'src=""', html))
+        result[path] = {"html": whole, "inline_images": whole - without_images,
                         "assets": sum(asset(relative) for relative in assets)}
     return result
 
@@ -79,8 +76,7 @@ def test_every_page_references_only_files_that_exist_and_no_search_index_or_merm
         assert SEARCH_INDEX not in files and MERMAID not in files, path
 
 
-def test_every_page_without_its_plots_stays_under_100_kb_gzipped(site, pages, record_property):
-    measured = weights(site, pages)
+def test_every_page_without_its_plots_stays_under_100_kb_gzipped(measured, record_property):
     heavy = {str(path): size["html"] - size["inline_images"] + size["assets"] for path, size in measured.items()
              if size["html"] - size["inline_images"] + size["assets"] > PAGE_BUDGET}
     heaviest = max(measured, key=lambda path: measured[path]["html"] + measured[path]["assets"])
@@ -88,8 +84,7 @@ def test_every_page_without_its_plots_stays_under_100_kb_gzipped(site, pages, re
     assert not heavy, heavy
 
 
-def test_every_page_but_the_labs_stays_under_100_kb_gzipped_with_its_images(site, pages):
-    measured = weights(site, pages)
+def test_every_page_but_the_labs_stays_under_100_kb_gzipped_with_its_images(measured):
     heavy = {str(path): size["html"] + size["assets"] for path, size in measured.items()
              if not path.parts[0] == "labs" or path.as_posix() == "labs/index.html"
              if size["html"] + size["assets"] > PAGE_BUDGET}
