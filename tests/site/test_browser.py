@@ -1,4 +1,5 @@
-"""Mermaid diagrams in the built site, in real headless Chromium (Debian's), served on a loopback port.
+"""What the built site loads only when it comes into view: Mermaid diagrams and code blocks' copy buttons. In real
+headless Chromium (Debian's), served on a loopback port.
 
 Copy buttons: test_copy_buttons.py. Navigation, dark mode, tags, tooltips, 404: test_navigation.py. Console errors,
 foreign requests, every diagram's size and axe-core on every page: test_every_page.py.
@@ -27,4 +28,31 @@ def test_pages_without_a_diagram_do_not_load_mermaid(page):
     page.goto("kafka/")
     page.wait_for_load_state("networkidle")
     assert not any("mermaid.min.js" in url for url in page.requests)
+    assert page.errors == []
+
+
+# For each code block on the page: whether it has a copy button, whether the Tab key can reach it, and whether its
+# lines overflow it.
+CODE_BLOCKS = """[...document.querySelectorAll('pre:not(.mermaid) > code')].map(code => ({
+  button: !!code.parentElement.querySelector('button[data-md-type=copy]'),
+  focusable: code.getAttribute('tabindex') === '0',
+  overflows: code.scrollWidth > code.clientWidth,
+}))"""
+
+
+def test_a_code_block_gets_its_copy_button_in_view_and_is_focusable_before(page):
+    page.goto("data/query-optimization/")
+    page.wait_for_load_state("networkidle")
+    blocks = page.evaluate(CODE_BLOCKS)
+    assert len(blocks) >= 40
+    assert 0 < sum(block["button"] for block in blocks) < len(blocks) / 2  # the first screen's blocks only
+    assert blocks[-1]["button"] is False and blocks[-1]["focusable"] is True
+    page.locator("pre:not(.mermaid) > code").last.scroll_into_view_if_needed()
+    page.wait_for_function("document.querySelectorAll('pre:not(.mermaid) > code')[%d]"
+                           ".parentElement.querySelector('button[data-md-type=copy]')" % (len(blocks) - 1))
+    last = page.evaluate(CODE_BLOCKS)[-1]
+    assert last["button"] is True
+    # Once set up, a block keeps the keyboard stop only if a reader needs it to scroll the block sideways.
+    assert page.evaluate("matchMedia('(hover)').matches") is True
+    assert last["focusable"] == last["overflows"]
     assert page.errors == []

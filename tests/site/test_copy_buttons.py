@@ -48,16 +48,13 @@ def first_difference(expected: str, copied: str) -> tuple[str, str]:
 
 PAGES = {page: blocks for page in source_pages() if (blocks := embedded_blocks(page))}
 
-# Material adds the copy buttons from its bundle after the page loads: the number of captioned blocks once every
-# one of them has its button.
-BUTTONS_READY = """() => {
-  const captions = [...document.querySelectorAll('p.snippet-caption')];
-  return captions.every(p => p.previousElementSibling.querySelector('button[data-md-type=copy]')) && {count: captions.length};
-}"""
+# The number of captioned blocks, once the page is parsed.
+CAPTIONS = "document.querySelectorAll('p.snippet-caption').length"
 
 # Shows captioned block `index` as a reader would (opens its closed <details>, selects its tab, outermost first),
-# puts the sentinel on the clipboard, scrolls the block's copy button to the middle of the screen and returns the
-# button's centre, where the test then clicks the mouse.
+# scrolls it into view and waits for its copy button, which Material adds only once a block is on screen
+# (`content.lazy`). Then it puts the sentinel on the clipboard, scrolls the button to the middle of the screen and
+# returns the button's centre, where the test then clicks the mouse, or null if no button came within 5 s.
 PREPARE = """async ([index, sentinel]) => {
   const block = document.querySelectorAll('p.snippet-caption')[index].previousElementSibling;
   const hidden = [];
@@ -70,8 +67,13 @@ PREPARE = """async ([index, sentinel]) => {
     }
   }
   hidden.forEach(control => control.click());
+  block.scrollIntoView({block: 'center'});
+  let button;
+  for (let waited = 0; !(button = block.querySelector('button[data-md-type=copy]')); waited += 50) {
+    if (waited >= 5000) return null;
+    await new Promise(resolve => setTimeout(resolve, 50));
+  }
   await navigator.clipboard.writeText(sentinel);
-  const button = block.querySelector('button[data-md-type=copy]');
   button.scrollIntoView({block: 'center'});
   const box = button.getBoundingClientRect();
   return {x: box.x + box.width / 2, y: box.y + box.height / 2};
@@ -96,7 +98,7 @@ def test_every_copy_button_copies_exactly_the_embedded_snippet(page):
     wrong, checked = [], 0
     for source, expected in PAGES.items():
         page.goto(site_path(source), wait_until="domcontentloaded")
-        count = page.wait_for_function(BUTTONS_READY).json_value()["count"]
+        count = page.evaluate(CAPTIONS)
         if count != len(expected):
             wrong.append((page_id(source), f"{count} captioned blocks, {len(expected)} in the source"))
             continue
@@ -104,9 +106,12 @@ def test_every_copy_button_copies_exactly_the_embedded_snippet(page):
             # A real mouse click on the button. Material copies with execCommand inside the click handler, so the
             # clipboard holds the text when the click returns; a button that copies nothing leaves the sentinel.
             centre = page.evaluate(PREPARE, [index, SENTINEL])
+            checked += 1
+            if centre is None:
+                wrong.append((page_id(source), index, "no copy button"))
+                continue
             page.mouse.click(centre["x"], centre["y"])
             copied = page.evaluate("navigator.clipboard.readText()")
-            checked += 1
             if copied != text:
                 wrong.append((page_id(source), index, first_difference(text, copied)))
     assert not wrong, wrong[:5]
