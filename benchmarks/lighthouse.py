@@ -36,7 +36,7 @@ CATEGORIES = {"performance": "Performance", "accessibility": "Accessibility", "b
 PAGES = {  # what each page stands for -> its path in the site
     "Home page": "",
     "Long concept page (Kafka backpressure)": "kafka/backpressure/",
-    "Snippet-heavy page (query optimization, 45 snippets)": "data/query-optimization/",
+    "Snippet-heavy page (query optimization, 12 snippets)": "data/query-optimization/",
     "Lab (quorums, 3 plots)": "labs/quorums/",
 }
 

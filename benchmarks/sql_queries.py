@@ -2,11 +2,12 @@
 
 For each size it loads the seeded orders into an SQLite file and into a PostgreSQL it starts on a free loopback
 port (with fsync on, as a real server runs), then measures
-- every query of the query-optimization page without its index and with it;
+- every query of the query-optimization and composite-and-covering-indexes pages without its index and with it;
 - an OFFSET page against the keyset page at the same place, at the start and in the middle of the table;
 - writing 500 new orders with autocommit per row, in one transaction, and as one multi-row INSERT.
 Each measurement is the median of several runs; rounds repeat the whole set, and the tables show the median round.
-They go to docs/includes/benchmarks/sql-*.md, which the query-optimization page embeds.
+They go to docs/includes/benchmarks/sql-*.md, which the data pages embed: sql-indexes.md on
+composite-and-covering-indexes, sql-pagination.md on keyset-pagination, sql-writes.md on writes-views-and-maintenance.
 
     make bench          # or: .venv/bin/python benchmarks/sql_queries.py --sizes 200000 2000000 --repeats 3
 """

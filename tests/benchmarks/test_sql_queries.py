@@ -62,7 +62,7 @@ def committed(file: str) -> dict[tuple[str, ...], list[float]]:
 
 
 def test_the_committed_index_table_backs_what_the_page_says():
-    """query-optimization.md: orders of magnitude where a few rows are searched, no gain where a scan stays a scan."""
+    """composite-and-covering-indexes.md: orders of magnitude where a few rows are searched, no gain where a scan stays a scan."""
     ratios = committed("sql-indexes.md")
     for engine in ("SQLite", "PostgreSQL"):
         for query in ("`user_id` and `status`, index on both", "`ORDER BY created_at DESC LIMIT 10`"):
