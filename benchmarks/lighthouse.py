@@ -5,7 +5,8 @@ gzip, as a static host does. Installs Lighthouse from benchmarks/node/package-lo
 Debian's headless Chromium (CHROME_PATH=/usr/bin/chromium) on the home page, a long concept page, a snippet-heavy
 page and a lab. Lighthouse's default is the mobile preset: a
 Moto G Power-sized screen, simulated slow 4G and a 4x slower CPU. Each page is measured --runs times, in interleaved
-order; the table in docs/includes/benchmarks/lighthouse.md has the median score of each category.
+order; the table in docs/includes/benchmarks/lighthouse.md has the median score of each category, and the
+lowest and highest performance score, because on a small shared machine single runs differ by 10 points or more.
 
     make bench          # or: .venv/bin/python benchmarks/lighthouse.py --runs 5
 """
@@ -74,10 +75,16 @@ def lighthouse(node_modules: Path, url: str, report: Path) -> dict:
     return scores
 
 
-def table(medians: dict[str, dict[str, int]], runs: int) -> str:
-    lines = ["| Page | " + " | ".join(CATEGORIES.values()) + " |", "| --- |" + " ---: |" * len(CATEGORIES)]
-    lines += [f"| {page} | " + " | ".join(str(scores[name]) for name in CATEGORIES) + " |"
-              for page, scores in medians.items()]
+def table(scores: dict[str, list[dict]], runs: int) -> str:
+    """Each page's median score per category, and the lowest and highest performance score of its runs."""
+    header = ["Page", "Performance", "Performance, lowest to highest run", *list(CATEGORIES.values())[1:]]
+    lines = ["| " + " | ".join(header) + " |", "| --- |" + " ---: |" * (len(header) - 1)]
+    for page, page_runs in scores.items():
+        median = {name: round(statistics.median(run[name] for run in page_runs)) for name in CATEGORIES}
+        performance = [run["performance"] for run in page_runs]
+        cells = [page, str(median["performance"]), f"{min(performance)} to {max(performance)}",
+                 *(str(median[name]) for name in list(CATEGORIES)[1:])]
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + f"\n\nMedian of {runs} Lighthouse {'run' if runs == 1 else 'runs'} per page, mobile preset."
 
 
@@ -106,13 +113,11 @@ def main() -> None:
                     scores[page].append(lighthouse(node_modules, url, work / "report.json"))
                     print(f"run {run + 1}: {page}: {scores[page][-1]}", file=sys.stderr)
 
-    medians = {page: {name: round(statistics.median(run[name] for run in runs)) for name in CATEGORIES}
-               for page, runs in scores.items()}
     footer = (f"Measured {datetime.date.today():%Y-%m-%d} with Lighthouse "
               f"{json.loads((PACKAGE / 'package.json').read_text())['dependencies']['lighthouse']} "
               f"and Debian's Chromium, site served on loopback, on {machine()}.")
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(table(medians, args.runs) + "\n\n" + footer + "\n")
+    args.output.write_text(table(scores, args.runs) + "\n\n" + footer + "\n")
     print(args.output.read_text())
 
 

@@ -44,8 +44,8 @@ def test_a_code_block_gets_its_copy_button_in_view_and_is_focusable_before(page)
     page.goto("data/query-optimization/")
     page.wait_for_load_state("networkidle")
     blocks = page.evaluate(CODE_BLOCKS)
-    assert len(blocks) >= 40
-    assert 0 < sum(block["button"] for block in blocks) < len(blocks) / 2  # the first screen's blocks only
+    assert len(blocks) >= 10
+    assert sum(block["button"] for block in blocks) < len(blocks) / 2  # the first screen's blocks at most
     assert blocks[-1]["button"] is False and blocks[-1]["focusable"] is True
     page.locator("pre:not(.mermaid) > code").last.scroll_into_view_if_needed()
     page.wait_for_function("document.querySelectorAll('pre:not(.mermaid) > code')[%d]"
