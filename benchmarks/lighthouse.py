@@ -77,13 +77,14 @@ def lighthouse(node_modules: Path, url: str, report: Path) -> dict:
 
 def table(scores: dict[str, list[dict]], runs: int) -> str:
     """Each page's median score per category, and the lowest and highest performance score of its runs."""
-    header = ["Page", "Performance", "Performance, lowest to highest run", *list(CATEGORIES.values())[1:]]
+    others = [name for name in CATEGORIES if name != "performance"]
+    header = ["Page", "Performance", "Performance, lowest to highest run", *(CATEGORIES[name] for name in others)]
     lines = ["| " + " | ".join(header) + " |", "| --- |" + " ---: |" * (len(header) - 1)]
     for page, page_runs in scores.items():
         median = {name: round(statistics.median(run[name] for run in page_runs)) for name in CATEGORIES}
         performance = [run["performance"] for run in page_runs]
         cells = [page, str(median["performance"]), f"{min(performance)} to {max(performance)}",
-                 *(str(median[name]) for name in list(CATEGORIES)[1:])]
+                 *(str(median[name]) for name in others)]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + f"\n\nMedian of {runs} Lighthouse {'run' if runs == 1 else 'runs'} per page, mobile preset."
 

@@ -17,9 +17,8 @@ anyway, and each at most twice, so that a word a section keeps coming back to st
 Numbers past the teaser are left out: measurements in running prose are not what readers search for, and lunr 2.3.9
 builds a wrong token set for some mixes of numeric tokens (its node keys join edge labels and node ids without a
 separator), then throws on a query such as "2"; it did once the index had a few more numbers, and the search test
-caught it with "HTTP/2".
-That took the gzipped index from 388 KB to about 285 KB, and every query in tests/site/test_search.py still finds
-its page in the top three.
+caught it with "HTTP/2". That took the gzipped index from 388 KB to about 285 KB, and every query in
+tests/site/test_search.py still finds its page in the top three.
 """
 
 import json
