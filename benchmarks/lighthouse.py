@@ -7,6 +7,8 @@ page and a lab. Lighthouse's default is the mobile preset: a
 Moto G Power-sized screen, simulated slow 4G and a 4x slower CPU. Each page is measured --runs times, in interleaved
 order; the table in docs/includes/benchmarks/lighthouse.md has the median score of each category, and the
 lowest and highest performance score, because on a small shared machine single runs differ by 10 points or more.
+Its footer gives the range of Lighthouse's benchmark index over the runs: Lighthouse's own measure of how fast the
+CPU was at each run's start (higher is faster), which shows how much the machine's speed moved while it measured.
 
     make bench          # or: .venv/bin/python benchmarks/lighthouse.py --runs 5
 """
@@ -62,7 +64,7 @@ def build(directory: Path) -> Path:
 
 
 def lighthouse(node_modules: Path, url: str, report: Path) -> dict:
-    """One Lighthouse run: {category id: score 0-100, "failed": [audit ids that scored below 1]}."""
+    """One Lighthouse run: {category id: score 0-100, "failed": [audit ids that scored below 1], "benchmark index": n}."""
     command = ["node", str(node_modules / "lighthouse" / "cli" / "index.js"), url, "--quiet", "--output=json",
                f"--output-path={report}", f"--chrome-flags={CHROME_FLAGS}",
                f"--only-categories={','.join(CATEGORIES)}"]
@@ -72,6 +74,7 @@ def lighthouse(node_modules: Path, url: str, report: Path) -> dict:
     audits = {ref["id"] for category in result["categories"].values() for ref in category["auditRefs"] if ref["weight"]}
     scores["failed"] = sorted(name for name in audits if (result["audits"][name].get("score") is not None
                                                         and result["audits"][name]["score"] < 1))
+    scores["benchmark index"] = round(result["environment"]["benchmarkIndex"])
     return scores
 
 
@@ -114,7 +117,10 @@ def main() -> None:
                     scores[page].append(lighthouse(node_modules, url, work / "report.json"))
                     print(f"run {run + 1}: {page}: {scores[page][-1]}", file=sys.stderr)
 
-    footer = (f"Measured {datetime.date.today():%Y-%m-%d} with Lighthouse "
+    speeds = sorted(run["benchmark index"] for page_runs in scores.values() for run in page_runs)
+    footer = (f"Lighthouse's benchmark index of the machine, higher is faster: median {statistics.median(speeds):.0f}, "
+              f"{speeds[0]} to {speeds[-1]} over the runs.\n\n"
+              f"Measured {datetime.date.today():%Y-%m-%d} with Lighthouse "
               f"{json.loads((PACKAGE / 'package.json').read_text())['dependencies']['lighthouse']} "
               f"and Debian's Chromium, site served on loopback, on {machine()}.")
     args.output.parent.mkdir(parents=True, exist_ok=True)

@@ -1,5 +1,6 @@
-"""What the built site loads only when it comes into view: Mermaid diagrams and code blocks' copy buttons. In real
-headless Chromium (Debian's), served on a loopback port.
+"""What the built site loads only when a reader needs it: Mermaid diagrams and code blocks' copy buttons once they come
+into view, the search index once a reader reaches for search. In real headless Chromium (Debian's), served on a
+loopback port.
 
 Copy buttons: test_copy_buttons.py. Navigation, dark mode, tags, tooltips, 404: test_navigation.py. Console errors,
 foreign requests, every diagram's size and axe-core on every page: test_every_page.py.
@@ -55,4 +56,42 @@ def test_a_code_block_gets_its_copy_button_in_view_and_is_focusable_before(page)
     # Once set up, a block keeps the keyboard stop only if a reader needs it to scroll the block sideways.
     assert page.evaluate("matchMedia('(hover)').matches") is True
     assert last["focusable"] == last["overflows"]
+    assert page.errors == []
+
+
+SEARCH_INDEX = "/search/search_index.json"
+
+
+def index_requests(page) -> int:
+    return sum(urlsplit(url).path.endswith(SEARCH_INDEX) for url in page.requests)
+
+
+def test_the_search_index_loads_only_once_a_reader_opens_search(page):
+    page.goto("kafka/")
+    page.wait_for_load_state("networkidle")
+    page.mouse.move(1, 1)  # pointer over the page, away from the search box
+    page.wait_for_timeout(300)
+    assert index_requests(page) == 0
+    page.keyboard.press("/")  # Material's shortcut focuses the search box
+    page.keyboard.type("ISR")
+    first = page.locator(".md-search-result__item a").first
+    first.wait_for()
+    assert urlsplit(first.get_attribute("href")).path.endswith("/kafka/replication/")
+    assert index_requests(page) == 1
+    assert page.errors == []
+
+
+def test_a_pointer_over_the_search_box_starts_loading_the_index(page):
+    page.goto("kafka/")
+    page.wait_for_load_state("networkidle")
+    with page.expect_request(lambda request: urlsplit(request.url).path.endswith(SEARCH_INDEX), timeout=5_000):
+        page.locator("input.md-search__input").hover()
+    assert page.evaluate("document.activeElement.tagName") == "BODY"  # loaded ahead, before the box is used
+
+
+def test_a_page_opened_from_a_search_result_loads_the_index_and_highlights_the_query(page):
+    page.goto("kafka/replication/?h=watermark")
+    page.locator("mark[data-md-highlight]").first.wait_for()
+    assert "watermark" in page.locator("mark[data-md-highlight]").first.inner_text().lower()
+    assert index_requests(page) == 1
     assert page.errors == []

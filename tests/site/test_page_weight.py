@@ -2,8 +2,8 @@
 
 A page's weight is its HTML plus every same-site stylesheet, script, icon and image its HTML references, each
 gzipped (level 6, as a web server sends it). Two things are left out on purpose and checked on their own:
-- the search index, which Material's bundle fetches and parses on the main thread once the page has loaded, and
-  hands to its search worker; it has its own budget, SEARCH_INDEX_BUDGET;
+- the search index, which Material's bundle fetches only once a reader reaches for search (see
+  overrides/partials/search-on-demand.js and test_browser.py); it has its own budget, SEARCH_INDEX_BUDGET;
 - Mermaid (about 1 MB gzipped), which docs/assets/javascripts/mermaid-loader.js fetches only when a diagram nears
   the viewport, so it must be referenced by no page and the diagram class must appear only where a page has one.
 Lab pages carry their plots inline as base64 PNGs; see LAB_IMAGES_BUDGET.
