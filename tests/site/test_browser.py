@@ -1,5 +1,5 @@
 """What the built site loads only when a reader needs it: Mermaid diagrams and code blocks' copy buttons once they come
-into view, the search index once a reader reaches for search. In real headless Chromium (Debian's), served on a
+into view, code blocks' rendering once they near it, the search index once a reader reaches for search. In real headless Chromium (Debian's), served on a
 loopback port.
 
 Copy buttons: test_copy_buttons.py. Navigation, dark mode, tags, tooltips, 404: test_navigation.py. Console errors,
@@ -7,6 +7,9 @@ foreign requests, every diagram's size and axe-core on every page: test_every_pa
 """
 
 from urllib.parse import urlsplit
+
+import pytest
+from test_every_page import RENDER_EVERY_CODE_BLOCK
 
 
 def test_mermaid_loads_from_the_site_itself_only_when_a_diagram_nears_the_viewport(page):
@@ -56,6 +59,31 @@ def test_a_code_block_gets_its_copy_button_in_view_and_is_focusable_before(page)
     # Once set up, a block keeps the keyboard stop only if a reader needs it to scroll the block sideways.
     assert page.evaluate("matchMedia('(hover)').matches") is True
     assert last["focusable"] == last["overflows"]
+    assert page.errors == []
+
+
+# Each code block's height, and whether the browser skips rendering it for now (content-visibility: auto; a block
+# in a hidden tab is not rendered either, but is not skipped).
+CODE_BLOCK_HEIGHTS = """[...document.querySelectorAll('.highlight pre')].map(pre => ({
+  height: pre.getBoundingClientRect().height,
+  skipped: pre.lastElementChild.checkVisibility() && !pre.lastElementChild.checkVisibility({contentVisibilityAuto: true}),
+}))"""
+
+
+@pytest.mark.parametrize("width", [412, 1280, 2000])  # a phone; a laptop; a screen on which Material sets larger type
+def test_code_blocks_off_screen_are_not_rendered_yet_and_hold_their_true_height(page, width):
+    page.set_viewport_size({"width": width, "height": 800})
+    page.goto("kafka/backpressure/")
+    page.wait_for_load_state("networkidle")
+    placeholders = page.evaluate(CODE_BLOCK_HEIGHTS)
+    assert len(placeholders) >= 5 and sum(block["skipped"] for block in placeholders) >= len(placeholders) - 2
+    page.add_style_tag(content=RENDER_EVERY_CODE_BLOCK)
+    rendered = page.evaluate(CODE_BLOCK_HEIGHTS)
+    assert not any(block["skipped"] for block in rendered)
+    # So the page does not move as blocks come into view: each placeholder is the block's height to a pixel.
+    heights = [(round(placeholder["height"], 1), round(block["height"], 1))
+               for placeholder, block in zip(placeholders, rendered)]
+    assert all(abs(placeholder - block) <= 1 for placeholder, block in heights), heights
     assert page.errors == []
 
 

@@ -40,6 +40,9 @@ DIAGRAM_SIZES = """[...document.querySelectorAll('div.mermaid')].map(d => {
   const box = d.getBoundingClientRect();
   return {width: box.width, height: box.height, content: d.scrollWidth, room: d.closest('article').getBoundingClientRect().width};
 })"""
+# Code blocks off screen are not rendered yet (content-visibility: auto), and axe cannot judge the contrast of text
+# it cannot see; so every block is rendered before axe runs.
+RENDER_EVERY_CODE_BLOCK = ".md-typeset .highlight pre { content-visibility: visible !important; }"
 RUN_AXE = """async () => (await axe.run(document, {resultTypes: ["violations"]})).violations
     .filter(v => v.impact === "serious" || v.impact === "critical")
     .map(v => ({rule: v.id, impact: v.impact, help: v.help, targets: v.nodes.map(n => n.target.join(" "))}))"""
@@ -91,6 +94,7 @@ def visits(request, site, pages, served_site, browser, axe_script) -> dict[str, 
             except PlaywrightTimeout:
                 visit.drawn = False
             visit.diagrams = page.evaluate(DIAGRAM_SIZES)
+            page.add_style_tag(content=RENDER_EVERY_CODE_BLOCK)
             page.add_script_tag(path=axe_script)
             visit.violations = page.evaluate(RUN_AXE)
     finally:
