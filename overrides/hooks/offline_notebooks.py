@@ -1,4 +1,4 @@
-"""Keep lab pages offline and light: drop what nbconvert's template adds around a notebook.
+"""Keep lab pages offline and light, drop what nbconvert's template adds around a notebook, and describe the plots.
 
 mkdocs-jupyter renders notebooks with nbconvert's template, which
 - imports Mermaid and MathJax from cdnjs on every notebook page. The labs use neither (the site's own Mermaid serves
@@ -11,9 +11,20 @@ Style blocks inside the notebook's own outputs (between `<div class="jupyter-wra
 Each highlighted input cell also gets Material's class "highlight" (so its code gets the site's syntax colours) and
 tabindex="0": it scrolls sideways on a narrow screen, and a keyboard user must
 be able to reach it (axe: scrollable-region-focusable), as Material does for its own code blocks.
+
+nbconvert gives every plot the alt text "No description has been provided for this image", which is all a screen
+reader would say. A code cell that plots carries its own alt text in its metadata, `"alt"`: a string, or a list with
+one string per image it outputs, in order. The notebooks are stored without outputs, so which cell plots is known
+only once the build has run them: the placeholders on the page take the notebook's alt texts one for one, in cell
+order, and the build fails when the two counts differ, which is what a plotting cell without an alt text causes.
 """
 
+import json
 import re
+from html import escape
+from pathlib import Path
+
+from mkdocs.exceptions import PluginError
 
 EXTERNAL_SCRIPT = re.compile(r"<script\b[^>]*>(?:(?!</script>).)*?https://cdnjs\.cloudflare\.com(?:(?!</script>).)*?</script>"
                              r"|<script\b[^>]*\bsrc=\"https://cdnjs\.cloudflare\.com[^\"]*\"[^>]*>\s*</script>", re.S)
@@ -24,6 +35,7 @@ TEMPLATE_LEFTOVERS = re.compile(r"<style\b[^>]*>.*?</style>"
                                 r"|End of mermaid configuration) -->", re.S)
 NOTEBOOK = re.compile(r"<div class=\"jupyter-wrapper\">.*<!-- jupyter-wrapper -->", re.S)
 INPUT_CODE = '<div class="highlight-ipynb'
+PLACEHOLDER = re.compile(r'(<img\b[^>]*?\balt=")No description has been provided for this image(")')
 
 
 def strip_template(html: str) -> str:
@@ -37,7 +49,32 @@ def strip_template(html: str) -> str:
     return TEMPLATE_LEFTOVERS.sub("", before) + body + TEMPLATE_LEFTOVERS.sub("", after)
 
 
+def plot_alts(cells: list[dict], notebook: str) -> list[str]:
+    """The alt texts of the notebook's plots: each cell's `"alt"` metadata, in cell order, lists flattened."""
+    alts = []
+    for cell in cells:
+        alt = cell["metadata"].get("alt", [])
+        alt = [alt] if isinstance(alt, str) else alt
+        if not isinstance(alt, list) or not all(isinstance(text, str) and text.strip() for text in alt):
+            raise PluginError(f"{notebook}: the \"alt\" metadata of cell {cell.get('id')} must be a non-empty string "
+                              f"or a list of them, one per image")
+        alts += alt
+    return alts
+
+
+def describe_plots(html: str, cells: list[dict], notebook: str) -> str:
+    """Replace nbconvert's placeholder alt text on each image with the notebook's own, in order."""
+    alts = plot_alts(cells, notebook)
+    images = len(PLACEHOLDER.findall(html))
+    if images != len(alts):
+        raise PluginError(f"{notebook}: {images} image(s) on the page, {len(alts)} alt text(s) in its cells' \"alt\" "
+                          f"metadata; each cell that plots needs an \"alt\", a list if it outputs several images")
+    texts = iter(alts)
+    return PLACEHOLDER.sub(lambda image: image[1] + escape(next(texts), quote=True) + image[2], html)
+
+
 def on_post_page(output: str, page, config) -> str:
     if not page.file.src_uri.endswith(".ipynb"):
         return output
-    return strip_template(output)
+    cells = json.loads(Path(page.file.abs_src_path).read_text())["cells"]
+    return describe_plots(strip_template(output), cells, page.file.src_uri)

@@ -2,12 +2,17 @@
 
 import json
 import re
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from doc_pages import DOCS
+from mkdocs.exceptions import PluginError
+from offline_notebooks import on_post_page
 
 LABS = sorted((DOCS / "labs").glob("*.ipynb"))
 CONCEPT_PAGES = [page for page in DOCS.rglob("*.md") if not {"labs", "includes"} & set(page.relative_to(DOCS).parts)]
+PLACEHOLDER = "No description has been provided for this image"  # nbconvert's alt text for an image without one
 
 
 def cells(lab) -> list[dict]:
@@ -16,6 +21,15 @@ def cells(lab) -> list[dict]:
 
 def built(site, lab) -> str:
     return (site / "labs" / lab.stem / "index.html").read_text()
+
+
+def alt_texts(lab) -> list[str]:
+    """The alt text of each plot, in order: a cell's "alt" metadata is one text, or a list of one per image."""
+    texts = []
+    for cell in cells(lab):
+        alt = cell["metadata"].get("alt", [])
+        texts += [alt] if isinstance(alt, str) else alt
+    return texts
 
 
 def test_every_lab_the_issue_lists_exists():
@@ -46,6 +60,33 @@ def test_the_built_lab_shows_plots_no_errors_no_prompts_and_no_setup_code(site, 
 @pytest.mark.parametrize("lab", LABS, ids=lambda lab: lab.stem)
 def test_a_concept_page_links_to_the_lab(lab):
     assert any(f"labs/{lab.name})" in page.read_text() for page in CONCEPT_PAGES)
+
+
+@pytest.mark.parametrize("lab", LABS, ids=lambda lab: lab.stem)
+def test_every_plot_has_the_alt_text_its_cell_gives_it(pages, lab):
+    """nbconvert's alt text for an image is a placeholder; each plotting cell's "alt" metadata replaces it, in order."""
+    built_alts = [attributes.get("alt") for tag, attributes in pages[Path("labs", lab.stem, "index.html")].tags
+                  if tag == "img"]
+    assert built_alts and PLACEHOLDER not in built_alts
+    assert built_alts == alt_texts(lab)
+
+
+def test_a_notebook_whose_alt_texts_do_not_match_its_plots_fails_the_build_and_names_it(tmp_path):
+    notebook = tmp_path / "fake.ipynb"
+    notebook.write_text(json.dumps({"cells": [
+        {"cell_type": "code", "id": "plots", "metadata": {"alt": ['Two "lines" & a <dot>.', "A bar chart."]}},
+        {"cell_type": "code", "id": "prints", "metadata": {}},
+    ]}))
+    page = SimpleNamespace(file=SimpleNamespace(src_uri="labs/fake.ipynb", abs_src_path=str(notebook)))
+    image = '<img alt="{}" src="data:image/png;base64,AA"/>'
+    assert on_post_page(2 * image.format(PLACEHOLDER), page, config={}) == (
+        image.format("Two &quot;lines&quot; &amp; a &lt;dot&gt;.") + image.format("A bar chart."))
+    for images in (1, 3):
+        with pytest.raises(PluginError, match=rf"^labs/fake\.ipynb: {images} image\(s\) on the page, 2 alt text\(s\)"):
+            on_post_page(images * image.format(PLACEHOLDER), page, config={})
+    notebook.write_text(json.dumps({"cells": [{"cell_type": "code", "id": "plots", "metadata": {"alt": [""]}}]}))
+    with pytest.raises(PluginError, match=r"^labs/fake\.ipynb: the \"alt\" metadata of cell plots"):
+        on_post_page(image.format(PLACEHOLDER), page, config={})
 
 
 def test_lab_pages_fetch_no_script_from_another_host(site):
