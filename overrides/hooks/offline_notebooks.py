@@ -15,8 +15,8 @@ be able to reach it (axe: scrollable-region-focusable), as Material does for its
 nbconvert gives every plot the alt text "No description has been provided for this image", which is all a screen
 reader would say. A code cell that plots carries its own alt text in its metadata, `"alt"`: a string, or a list with
 one string per image it outputs, in order. The notebooks are stored without outputs, so which cell plots is known
-only once the build has run them: the placeholders on the page take the notebook's alt texts one for one, in cell
-order, and the build fails when the two counts differ, which is what a plotting cell without an alt text causes.
+only once the build has run them. On the page, nbconvert marks each cell with its id; the images inside a cell take
+that cell's alt texts one for one, and the build fails, naming the notebook and the cell, when the counts differ.
 """
 
 import json
@@ -35,6 +35,7 @@ TEMPLATE_LEFTOVERS = re.compile(r"<style\b[^>]*>.*?</style>"
                                 r"|End of mermaid configuration) -->", re.S)
 NOTEBOOK = re.compile(r"<div class=\"jupyter-wrapper\">.*<!-- jupyter-wrapper -->", re.S)
 INPUT_CODE = '<div class="highlight-ipynb'
+CELL = re.compile(r'<div\b[^>]*\bid="cell-id=([^"]+)"')
 PLACEHOLDER = re.compile(r'(<img\b[^>]*?\balt=")No description has been provided for this image(")')
 
 
@@ -49,28 +50,35 @@ def strip_template(html: str) -> str:
     return TEMPLATE_LEFTOVERS.sub("", before) + body + TEMPLATE_LEFTOVERS.sub("", after)
 
 
-def plot_alts(cells: list[dict], notebook: str) -> list[str]:
-    """The alt texts of the notebook's plots: each cell's `"alt"` metadata, in cell order, lists flattened."""
-    alts = []
-    for cell in cells:
-        alt = cell["metadata"].get("alt", [])
-        alt = [alt] if isinstance(alt, str) else alt
-        if not isinstance(alt, list) or not all(isinstance(text, str) and text.strip() for text in alt):
-            raise PluginError(f"{notebook}: the \"alt\" metadata of cell {cell.get('id')} must be a non-empty string "
-                              f"or a list of them, one per image")
-        alts += alt
-    return alts
+def plot_alts(cell: dict, notebook: str) -> list[str]:
+    """A cell's alt texts: its `"alt"` metadata, one text or a list of one per image."""
+    alt = cell["metadata"].get("alt", [])
+    alt = [alt] if isinstance(alt, str) else alt
+    if not isinstance(alt, list) or not all(isinstance(text, str) and text.strip() for text in alt):
+        raise PluginError(f"{notebook}: the \"alt\" metadata of cell {cell.get('id')} must be a non-empty string "
+                          f"or a list of them, one per image")
+    return alt
 
 
 def describe_plots(html: str, cells: list[dict], notebook: str) -> str:
-    """Replace nbconvert's placeholder alt text on each image with the notebook's own, in order."""
-    alts = plot_alts(cells, notebook)
-    images = len(PLACEHOLDER.findall(html))
-    if images != len(alts):
-        raise PluginError(f"{notebook}: {images} image(s) on the page, {len(alts)} alt text(s) in its cells' \"alt\" "
-                          f"metadata; each cell that plots needs an \"alt\", a list if it outputs several images")
-    texts = iter(alts)
-    return PLACEHOLDER.sub(lambda image: image[1] + escape(next(texts), quote=True) + image[2], html)
+    """Replace nbconvert's placeholder alt text on each cell's images with the cell's own, in order."""
+    alts = {cell.get("id"): plot_alts(cell, notebook) for cell in cells}
+    starts = [(found.start(), found[1]) for found in CELL.finditer(html)]
+    bounds = [0, *(start for start, _ in starts), len(html)]
+    owners = [None, *(cell for _, cell in starts)]  # the text before the first cell belongs to none
+    missing = {cell for cell, texts in alts.items() if texts} - set(owners)
+    if missing:
+        raise PluginError(f"{notebook}: cells {sorted(missing)} have alt texts but are not on the page")
+    described = []
+    for owner, start, end in zip(owners, bounds, bounds[1:]):
+        part, texts = html[start:end], alts.get(owner, [])
+        images = len(PLACEHOLDER.findall(part))
+        if images != len(texts):
+            raise PluginError(f"{notebook}: cell {owner} outputs {images} image(s) and has {len(texts)} alt text(s) in "
+                              f"its \"alt\" metadata; a cell that plots needs one per image")
+        remaining = iter(texts)
+        described.append(PLACEHOLDER.sub(lambda image: image[1] + escape(next(remaining), quote=True) + image[2], part))
+    return "".join(described)
 
 
 def on_post_page(output: str, page, config) -> str:

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 from doc_pages import DOCS
 from mkdocs.exceptions import PluginError
-from offline_notebooks import on_post_page
+from offline_notebooks import on_post_page, plot_alts
 
 LABS = sorted((DOCS / "labs").glob("*.ipynb"))
 CONCEPT_PAGES = [page for page in DOCS.rglob("*.md") if not {"labs", "includes"} & set(page.relative_to(DOCS).parts)]
@@ -21,15 +21,6 @@ def cells(lab) -> list[dict]:
 
 def built(site, lab) -> str:
     return (site / "labs" / lab.stem / "index.html").read_text()
-
-
-def alt_texts(lab) -> list[str]:
-    """The alt text of each plot, in order: a cell's "alt" metadata is one text, or a list of one per image."""
-    texts = []
-    for cell in cells(lab):
-        alt = cell["metadata"].get("alt", [])
-        texts += [alt] if isinstance(alt, str) else alt
-    return texts
 
 
 def test_every_lab_the_issue_lists_exists():
@@ -68,10 +59,10 @@ def test_every_plot_has_the_alt_text_its_cell_gives_it(pages, lab):
     built_alts = [attributes.get("alt") for tag, attributes in pages[Path("labs", lab.stem, "index.html")].tags
                   if tag == "img"]
     assert built_alts and PLACEHOLDER not in built_alts
-    assert built_alts == alt_texts(lab)
+    assert built_alts == [text for cell in cells(lab) for text in plot_alts(cell, lab.name)]
 
 
-def test_a_notebook_whose_alt_texts_do_not_match_its_plots_fails_the_build_and_names_it(tmp_path):
+def test_a_cell_whose_alt_texts_do_not_match_its_plots_fails_the_build_and_names_it(tmp_path):
     notebook = tmp_path / "fake.ipynb"
     notebook.write_text(json.dumps({"cells": [
         {"cell_type": "code", "id": "plots", "metadata": {"alt": ['Two "lines" & a <dot>.', "A bar chart."]}},
@@ -79,14 +70,24 @@ def test_a_notebook_whose_alt_texts_do_not_match_its_plots_fails_the_build_and_n
     ]}))
     page = SimpleNamespace(file=SimpleNamespace(src_uri="labs/fake.ipynb", abs_src_path=str(notebook)))
     image = '<img alt="{}" src="data:image/png;base64,AA"/>'
-    assert on_post_page(2 * image.format(PLACEHOLDER), page, config={}) == (
-        image.format("Two &quot;lines&quot; &amp; a &lt;dot&gt;.") + image.format("A bar chart."))
-    for images in (1, 3):
-        with pytest.raises(PluginError, match=rf"^labs/fake\.ipynb: {images} image\(s\) on the page, 2 alt text\(s\)"):
-            on_post_page(images * image.format(PLACEHOLDER), page, config={})
+    placeholder = image.format(PLACEHOLDER)
+
+    def cell(cell_id: str, images: int) -> str:
+        return f'<div class="jp-Cell" id="cell-id={cell_id}">' + images * placeholder + "</div>"
+
+    assert on_post_page(cell("plots", 2) + cell("prints", 0), page, config={}) == (
+        '<div class="jp-Cell" id="cell-id=plots">' + image.format("Two &quot;lines&quot; &amp; a &lt;dot&gt;.")
+        + image.format("A bar chart.") + '</div><div class="jp-Cell" id="cell-id=prints"></div>')
+    for wrong, message in ((cell("plots", 1) + cell("prints", 0), "cell plots outputs 1 image(s) and has 2"),
+                           (cell("plots", 3) + cell("prints", 0), "cell plots outputs 3 image(s) and has 2"),
+                           (cell("plots", 1) + cell("prints", 1), "cell plots outputs 1 image(s) and has 2"),
+                           (cell("plots", 2) + cell("prints", 1), "cell prints outputs 1 image(s) and has 0"),
+                           (cell("prints", 0), "cells ['plots'] have alt texts but are not on the page")):
+        with pytest.raises(PluginError, match="^" + re.escape(f"labs/fake.ipynb: {message}")):
+            on_post_page(wrong, page, config={})
     notebook.write_text(json.dumps({"cells": [{"cell_type": "code", "id": "plots", "metadata": {"alt": [""]}}]}))
     with pytest.raises(PluginError, match=r"^labs/fake\.ipynb: the \"alt\" metadata of cell plots"):
-        on_post_page(image.format(PLACEHOLDER), page, config={})
+        on_post_page(cell("plots", 1), page, config={})
 
 
 def test_lab_pages_fetch_no_script_from_another_host(site):
