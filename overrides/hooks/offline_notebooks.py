@@ -17,10 +17,16 @@ reader would say. A code cell that plots carries its own alt text in its metadat
 one string per image it outputs, in order. The notebooks are stored without outputs, so which cell plots is known
 only once the build has run them. On the page, nbconvert marks each cell with its id; the images inside a cell take
 that cell's alt texts one for one, and the build fails, naming the notebook and the cell, when the counts differ.
+
+nbconvert also inlines each plot as a base64 PNG: 90 of the quorums lab's 102 KB gzipped, all of which a browser had
+to download before it could paint the page's first line. Each plot becomes a file next to its page, plot-1.png,
+plot-2.png ..., loaded lazily, with its width and height from the PNG header so that nothing moves when it arrives.
 """
 
+import base64
 import json
 import re
+import struct
 from html import escape
 from pathlib import Path
 
@@ -35,6 +41,7 @@ TEMPLATE_LEFTOVERS = re.compile(r"<style\b[^>]*>.*?</style>"
                                 r"|End of mermaid configuration) -->", re.S)
 NOTEBOOK = re.compile(r"<div class=\"jupyter-wrapper\">.*<!-- jupyter-wrapper -->", re.S)
 INPUT_CODE = '<div class="highlight-ipynb'
+INLINE_PNG = re.compile(r'<img\b([^>]*?)\ssrc="data:image/png;base64,([^"]+)"')
 CELL = re.compile(r'<div\b[^>]*\bid="cell-id=([^"]+)"')
 PLACEHOLDER = re.compile(r'(<img\b[^>]*?\balt=")No description has been provided for this image(")')
 
@@ -81,8 +88,25 @@ def describe_plots(html: str, cells: list[dict], notebook: str) -> str:
     return "".join(described)
 
 
+def plots_as_files(html: str, directory: Path) -> str:
+    """Write each inline PNG to directory/plot-N.png and point its <img> at the file, lazily loaded and sized."""
+    directory.mkdir(parents=True, exist_ok=True)
+    count = 0
+
+    def as_file(image: re.Match) -> str:
+        nonlocal count
+        count += 1
+        png = base64.b64decode(image[2])
+        width, height = struct.unpack(">II", png[16:24])  # the IHDR chunk, right after the 8-byte signature
+        (directory / f"plot-{count}.png").write_bytes(png)
+        return f'<img{image[1]} src="plot-{count}.png" width="{width}" height="{height}" loading="lazy"'
+
+    return INLINE_PNG.sub(as_file, html)
+
+
 def on_post_page(output: str, page, config) -> str:
     if not page.file.src_uri.endswith(".ipynb"):
         return output
     cells = json.loads(Path(page.file.abs_src_path).read_text())["cells"]
-    return describe_plots(strip_template(output), cells, page.file.src_uri)
+    described = describe_plots(strip_template(output), cells, page.file.src_uri)
+    return plots_as_files(described, Path(config["site_dir"], page.file.dest_path).parent)

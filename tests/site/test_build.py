@@ -12,7 +12,9 @@ RESOURCE_ATTRIBUTES = {"script": "src", "img": "src", "iframe": "src", "source":
 
 def test_strict_build_is_clean(build_output):
     _, log = build_output
-    assert not re.search(r"^(WARNING|ERROR)", log, re.MULTILINE), log
+    # MkDocs' own format, "WARNING -  message". A lab's kernel writes to the same stderr, and ipykernel has logged
+    # "ERROR:tornado.general" with a ZMQError while shutting down, after the notebook had run without error.
+    assert not re.search(r"^(WARNING|ERROR) *-  ", log, re.MULTILINE), log
 
 
 def site_base(pages) -> str:
