@@ -9,17 +9,17 @@ themselves are headings and stay searchable. Material's search plugin skips an e
 collapsible answers (`details.question`, never nested) get that mark. Inline `code` in sentences stays searchable,
 so a query such as min.insync.replicas still finds the pages that explain the setting.
 
-Kept small: Material's search bundle fetches the index, parses it on the main thread and hands it to its search worker,
-which builds its search from it. overrides/partials/search-on-demand.js holds that request until a reader reaches for
-search, so the index's size is part of the wait before a visit's first search results. Each section keeps its first TEASER characters, as one plain paragraph, as the `text` a
-search result shows. The rest of its words go into a `words` field that lunr searches like `text` but no result
-shows: lower-cased, as lunr indexes them, without a trailing full stop or quote, without the stop words lunr drops
-anyway, and each at most twice, so that a word a section keeps coming back to still outweighs a passing mention.
-Numbers past the teaser are left out: measurements in running prose are not what readers search for, and lunr 2.3.9
-builds a wrong token set for some mixes of numeric tokens (its node keys join edge labels and node ids without a
-separator), then throws on a query such as "2"; it did once the index had a few more numbers, and the search test
-caught it with "HTTP/2". That took the gzipped index from 388 KB to about 285 KB, and every query in
-tests/site/test_search.py still finds its page in the top three.
+Kept small: Material's search bundle fetches the index, parses it on the main thread and hands it to its search
+worker, which builds its search from it. overrides/partials/search-on-demand.js holds that request until a reader
+reaches for search, so the index's size is part of the wait before a visit's first search results. Each section keeps
+its first TEASER characters, as one plain paragraph, as the `text` a search result shows. The rest of its words go
+into a `words` field that lunr searches like `text` but no result shows: lower-cased, as lunr indexes them, without a
+trailing full stop or quote, without the stop words lunr drops anyway, and each at most twice, so that a word a
+section keeps coming back to still outweighs a passing mention. Numbers past the teaser are left out: measurements in
+running prose are not what readers search for, and lunr 2.3.9 builds a wrong token set for some mixes of numeric
+tokens (its node keys join edge labels and node ids without a separator), then throws on a query such as "2"; it did
+once the index had a few more numbers, and the search test caught it with "HTTP/2". That took the gzipped index from
+388 KB to about 285 KB, and every query in tests/site/test_search.py still finds its page in the top three.
 """
 
 import json

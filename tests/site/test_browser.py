@@ -1,6 +1,6 @@
 """What the built site loads only when a reader needs it: Mermaid diagrams and code blocks' copy buttons once they come
-into view, code blocks' rendering once they near it, the search index once a reader reaches for search. In real headless Chromium (Debian's), served on a
-loopback port.
+into view, code blocks' rendering once they near it, the search index once a reader reaches for search. In real
+headless Chromium (Debian's), served on a loopback port.
 
 Copy buttons: test_copy_buttons.py. Navigation, dark mode, tags, tooltips, 404: test_navigation.py. Console errors,
 foreign requests, every diagram's size and axe-core on every page: test_every_page.py.
@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from test_every_page import RENDER_EVERY_CODE_BLOCK
+from test_page_weight import SEARCH_INDEX
 
 
 def test_mermaid_loads_from_the_site_itself_only_when_a_diagram_nears_the_viewport(page):
@@ -64,9 +65,9 @@ def test_a_code_block_gets_its_copy_button_in_view_and_is_focusable_before(page)
 
 # Each code block's height, and whether the browser skips rendering it for now (content-visibility: auto; a block
 # in a hidden tab is not rendered either, but is not skipped).
-CODE_BLOCK_HEIGHTS = """[...document.querySelectorAll('.highlight pre')].map(pre => ({
-  height: pre.getBoundingClientRect().height,
-  skipped: pre.lastElementChild.checkVisibility() && !pre.lastElementChild.checkVisibility({contentVisibilityAuto: true}),
+CODE_BLOCK_HEIGHTS = """[...document.querySelectorAll('.highlight pre > code')].map(code => ({
+  height: code.parentElement.getBoundingClientRect().height,
+  skipped: code.checkVisibility() && !code.checkVisibility({contentVisibilityAuto: true}),
 }))"""
 
 
@@ -87,11 +88,8 @@ def test_code_blocks_off_screen_are_not_rendered_yet_and_hold_their_true_height(
     assert page.errors == []
 
 
-SEARCH_INDEX = "/search/search_index.json"
-
-
 def index_requests(page) -> int:
-    return sum(urlsplit(url).path.endswith(SEARCH_INDEX) for url in page.requests)
+    return sum(urlsplit(url).path.endswith("/" + SEARCH_INDEX) for url in page.requests)
 
 
 def test_the_search_index_loads_only_once_a_reader_opens_search(page):
@@ -112,7 +110,7 @@ def test_the_search_index_loads_only_once_a_reader_opens_search(page):
 def test_a_pointer_over_the_search_box_starts_loading_the_index(page):
     page.goto("kafka/")
     page.wait_for_load_state("networkidle")
-    with page.expect_request(lambda request: urlsplit(request.url).path.endswith(SEARCH_INDEX), timeout=5_000):
+    with page.expect_request(lambda request: urlsplit(request.url).path.endswith("/" + SEARCH_INDEX), timeout=5_000):
         page.locator("input.md-search__input").hover()
     assert page.evaluate("document.activeElement.tagName") == "BODY"  # loaded ahead, before the box is used
 
