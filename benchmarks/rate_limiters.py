@@ -117,10 +117,12 @@ def rate(decide: Callable[[], object], threads: int, seconds: float) -> float:
         start.wait()
         done = 0
         try:
-            while not stop.is_set():
+            while True:  # at least one batch, even if the thread is first scheduled after the stop
                 for _ in range(50):
                     decide()
                 done += 50
+                if stop.is_set():
+                    break
         except Exception as error:  # raised below: a thread that died must not count as a slow one
             errors.append(error)
         counts[slot] = done
