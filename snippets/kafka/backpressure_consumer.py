@@ -139,7 +139,9 @@ class GatewayConsumer:
         self._owned: set[Partition] = set()
         self._progress = Progress()
         self._failure: Exception | None = None
-        self._paused: bool | None = None  # None: not stated since the last assignment
+        self._delivering: set[Partition] = set()  # partitions that have delivered a record since assigned
+        self._paused: set[Partition] = set()  # paused by the loop because the buffer is full
+        self._resumed_since_assign = False
         self.stats = Stats()
     # --8<-- [end:init]
 
@@ -165,6 +167,7 @@ class GatewayConsumer:
             raise KafkaException(message.error())
         with self._lock:
             self._buffer.append(message)
+            self._delivering.add(partition_of(message))
             self._progress.started(partition_of(message), message.offset())
             self.stats.most_buffered = max(self.stats.most_buffered, len(self._buffer))
 
@@ -183,21 +186,25 @@ class GatewayConsumer:
     def _pause_or_resume(self, consumer: Consumer) -> None:
         with self._lock:
             waiting = len(self._buffer)
+            delivering = set(self._delivering)
         if waiting >= self._max_buffered:  # every call slot busy and the buffer full
-            paused = True
+            pause = True
         elif waiting <= self._max_buffered // 2:  # refetching takes a moment: resume before the buffer runs dry
-            paused = False
+            pause = False
         else:
-            paused = bool(self._paused)
-        if paused == self._paused:
-            return
-        if paused:
-            consumer.pause(consumer.assignment())
-            self.stats.pauses += 1
-        else:
+            pause = bool(self._paused)
+        if pause:
+            # Only partitions that have delivered a record: librdkafka 2.16 can later rewind a partition that was
+            # paused and resumed while it looked up its start offset (it has no commit), and deliver records again.
+            newly = delivering - self._paused
+            if newly:
+                consumer.pause([TopicPartition(*p) for p in newly])
+                self.stats.pauses += not self._paused
+                self._paused |= newly
+        elif self._paused or not self._resumed_since_assign:  # librdkafka keeps a kept partition paused: resume it
             consumer.resume(consumer.assignment())
             self.stats.resumes += 1
-        self._paused = paused
+            self._paused, self._resumed_since_assign = set(), True
 
     def _commit(self, consumer: Consumer, partitions: list[Partition]) -> None:
         with self._lock:
@@ -210,7 +217,7 @@ class GatewayConsumer:
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         with self._lock:
             self._owned.update((tp.topic, tp.partition) for tp in partitions)
-            self._paused = None  # unknown: librdkafka keeps a kept partition paused, so the loop states it again
+            self._resumed_since_assign = False
             self.stats.assigned += 1
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
@@ -218,6 +225,8 @@ class GatewayConsumer:
         with self._lock:
             self.stats.revoked += 1
             self._owned -= revoked
+            self._delivering -= revoked
+            self._paused -= revoked
             self._buffer = deque(m for m in self._buffer if partition_of(m) not in revoked)  # never sent
             self._lock.notify_all()  # workers waiting for a token or a retry on these partitions give up
             self._lock.wait_for(lambda: not any(self._in_flight[p] for p in revoked))

@@ -118,6 +118,7 @@ class KeyOrderedConsumer:
         self._committed: dict[Partition, int] = {}
         self._owned: set[Partition] = set()
         self._paused: set[Partition] = set()
+        self._held: list[Message] = []  # at most one record per paused partition, dispatched on resume
         self._in_flight = self._peak = self._dropped = 0
         self._failure: Exception | None = None
     # --8<-- [end:init]
@@ -135,9 +136,9 @@ class KeyOrderedConsumer:
             while not stop.is_set():
                 if self._failure is not None:
                     raise self._failure
-                self._apply_backpressure(consumer)
+                self._resume_when_drained(consumer)
                 message = consumer.poll(POLL_TIMEOUT)  # also while paused: poll keeps the member in the group
-                if message is not None:
+                if message is not None and not self._held_back(consumer, message):
                     self._dispatch(message)
                 if time.monotonic() >= next_commit:
                     self._commit(consumer, self.stats().owned)
@@ -197,17 +198,32 @@ class KeyOrderedConsumer:
     # --8<-- [end:lane]
 
     # --8<-- [start:backpressure]
-    def _apply_backpressure(self, consumer: Consumer) -> None:
+    def _held_back(self, consumer: Consumer, message: Message) -> bool:
+        """With the lanes full, keep the record back and pause its partition; True if it was held."""
+        partition = (message.topic(), message.partition())
         with self._lock:
-            full = self._in_flight >= self._max_in_flight
-            drained = self._in_flight <= self._max_in_flight // 2
-            to_pause = self._owned - self._paused if full else set()
-            to_resume = set(self._paused) if drained else set()
-            self._paused = (self._paused | to_pause) - to_resume
-        if to_pause:
-            consumer.pause(topic_partitions(to_pause))
-        if to_resume:
-            consumer.resume(topic_partitions(to_resume))
+            if message.error() is not None or self._in_flight < self._max_in_flight:
+                return False
+            self._held.append(message)
+            self._paused.add(partition)
+        # Paused right after it delivered a record, the partition resumes from the next offset. Never pause
+        # one that has delivered nothing yet: while librdkafka 2.16 still looks up its start offset (there is
+        # no commit), a pause and resume can make it rewind to that start later and deliver records again.
+        consumer.pause(topic_partitions([partition]))
+        return True
+
+    def _resume_when_drained(self, consumer: Consumer) -> None:
+        with self._lock:
+            if not self._paused or self._in_flight > self._max_in_flight // 2:
+                return
+            held, self._held = self._held, []
+            paused, self._paused = self._paused, set()
+        for message in held:
+            if not self._held_back(consumer, message):
+                self._dispatch(message)
+        with self._lock:
+            resume = paused - self._paused
+        consumer.resume(topic_partitions(resume))
     # --8<-- [end:backpressure]
 
     # --8<-- [start:rebalance]
@@ -230,6 +246,7 @@ class KeyOrderedConsumer:
             self._lock.wait_for(lambda: all(self._pending[p] == 0 for p in mine))
             paused = [p for p in mine if p in self._paused]
             self._paused.difference_update(paused)
+            self._held = [m for m in self._held if (m.topic(), m.partition()) not in mine]  # the next owner's
         if paused:
             consumer.resume(topic_partitions(paused))  # a partition assigned again must not stay paused
         self._commit(consumer, mine)

@@ -1,11 +1,12 @@
 """What the Kafka tests share: a deadline wait, group state and offsets, and where noida-db differs from Kafka."""
 
+import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import pytest
-from confluent_kafka import ConsumerGroupTopicPartitions
+from confluent_kafka import ConsumerGroupTopicPartitions, TopicPartition
 
 DEADLINE = 60.0  # seconds; generous for a loaded machine, never reached when things work
 
@@ -32,3 +33,28 @@ def committed_offsets(admin, group: str, topic: str) -> dict[int, int]:
     """{partition: committed offset} of the group on the topic, from the admin API; uncommitted partitions left out."""
     answer = admin.list_consumer_group_offsets([ConsumerGroupTopicPartitions(group)])[group].result()
     return {tp.partition: tp.offset for tp in answer.topic_partitions if tp.topic == topic and tp.offset >= 0}
+
+
+def commit_zero(admin, group: str, topic: str, partitions: Iterable[int]) -> None:
+    """Commit offset 0 for these partitions: a consumer starts them at once, and looks up the start of the others."""
+    request = [ConsumerGroupTopicPartitions(group, [TopicPartition(topic, p, 0) for p in partitions])]
+    assert all(tp.error is None for tp in admin.alter_consumer_group_offsets(request)[group].result().topic_partitions)
+
+
+class ClientLog(logging.Handler):
+    """librdkafka's debug lines, through a consumer's `logger` setting: {"debug": "topic", "logger": log.logger}."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+        self.logger = logging.getLogger(f"librdkafka.{id(self)}")
+        self.logger.propagate = False
+        self.logger.setLevel(logging.DEBUG)
+        self.logger.addHandler(self)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+    def pauses(self) -> list[str]:
+        """One line per partition paused, with its fetch state: "active", or "offset-query" while looking up its start."""
+        return [line for line in self.lines if "]: Pause " in line and "(state " in line]
