@@ -322,8 +322,10 @@ def test_per_key_order_holds_under_random_delays_with_more_lanes_than_partitions
 def test_full_lanes_pause_each_partition_after_its_first_record_and_work_runs_beyond_the_partition_count(
         new_topic, produce, read_topic, consumer_config, unique, kafka_admin):
     topic, group = new_topic("orders", partitions=PARTITIONS), unique("group")
-    produce(topic, keyed_records(60, keys=30))
+    produce(topic, keyed_records(90, keys=30))
     records = read_topic(topic)
+    # More than 16 records in every partition, so each delivers one while the lanes are full, and pauses.
+    assert all(sum(m.partition() == p for m in records) > 16 for p in range(PARTITIONS))
     commit_zero(kafka_admin, group, topic, range(PARTITIONS - 1))
     client = ClientLog()
     recorder = Recorder(gate=threading.Event())
