@@ -71,6 +71,10 @@ class Progress:
             del pending[first]
             self._next[partition] = first + 1
 
+    def delivering(self) -> set[Partition]:
+        """The partitions that have delivered a record since they were assigned."""
+        return set(self._pending)
+
     def to_commit(self, partitions: Iterable[Partition]) -> list[TopicPartition]:
         moved = {p: self._next[p] for p in partitions if p in self._next and self._next[p] != self._committed.get(p)}
         self._committed.update(moved)
@@ -139,7 +143,6 @@ class GatewayConsumer:
         self._owned: set[Partition] = set()
         self._progress = Progress()
         self._failure: Exception | None = None
-        self._delivering: set[Partition] = set()  # partitions that have delivered a record since assigned
         self._paused: set[Partition] = set()  # paused by the loop because the buffer is full
         self._resumed_since_assign = False
         self.stats = Stats()
@@ -167,7 +170,6 @@ class GatewayConsumer:
             raise KafkaException(message.error())
         with self._lock:
             self._buffer.append(message)
-            self._delivering.add(partition_of(message))
             self._progress.started(partition_of(message), message.offset())
             self.stats.most_buffered = max(self.stats.most_buffered, len(self._buffer))
 
@@ -186,7 +188,7 @@ class GatewayConsumer:
     def _pause_or_resume(self, consumer: Consumer) -> None:
         with self._lock:
             waiting = len(self._buffer)
-            delivering = set(self._delivering)
+            delivering = self._progress.delivering()
         if waiting >= self._max_buffered:  # every call slot busy and the buffer full
             pause = True
         elif waiting <= self._max_buffered // 2:  # refetching takes a moment: resume before the buffer runs dry
@@ -199,7 +201,8 @@ class GatewayConsumer:
             newly = delivering - self._paused
             if newly:
                 consumer.pause([TopicPartition(*p) for p in newly])
-                self.stats.pauses += not self._paused
+                if not self._paused:
+                    self.stats.pauses += 1
                 self._paused |= newly
         elif self._paused or not self._resumed_since_assign:  # librdkafka keeps a kept partition paused: resume it
             consumer.resume(consumer.assignment())
@@ -225,7 +228,6 @@ class GatewayConsumer:
         with self._lock:
             self.stats.revoked += 1
             self._owned -= revoked
-            self._delivering -= revoked
             self._paused -= revoked
             self._buffer = deque(m for m in self._buffer if partition_of(m) not in revoked)  # never sent
             self._lock.notify_all()  # workers waiting for a token or a retry on these partitions give up

@@ -58,3 +58,7 @@ class ClientLog(logging.Handler):
     def pauses(self) -> list[str]:
         """One line per partition paused, with its fetch state: "active", or "offset-query" while looking up its start."""
         return [line for line in self.lines if "]: Pause " in line and "(state " in line]
+
+    def pauses_before_a_start_offset(self) -> list[str]:
+        """The pauses made while librdkafka was still looking up where the partition starts."""
+        return [line for line in self.pauses() if "(state active" not in line]
